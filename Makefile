@@ -1,0 +1,55 @@
+# Two commands for a newcomer: `make run` and `make test`. Everything else is optional.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+SANDBOX_PORT ?= 5001
+export FLASK_APP := wsgi.py
+
+.PHONY: run test lint bench serve venv venv-dev browser clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.req-stamp: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-stamp: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $(VENV)/.req-stamp $@
+
+venv: $(VENV)/.req-stamp
+venv-dev: $(VENV)/.dev-stamp
+
+## make run: the dashboard + the embedded Lever sandbox + worker + scheduler, with demo data.
+run: venv
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo load
+	PORT=$(PORT) SANDBOX_PORT=$(SANDBOX_PORT) $(BIN)/python -m dashboard.devserver
+
+## make test: lint, then the whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
+test: venv-dev
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== the suite again on PostgreSQL ($$TEST_DATABASE_URL)"; \
+		$(BIN)/python -m pytest -q -p no:cacheprovider -m "not browser"; \
+	else \
+		echo "== PostgreSQL run skipped: set TEST_DATABASE_URL=postgresql://... to run the suite on PostgreSQL too"; \
+	fi
+
+lint: venv-dev
+	$(BIN)/ruff check .
+
+bench: venv-dev
+	$(BIN)/python -m bench
+
+## make serve: production-style processes (gunicorn web workers + one worker + one scheduler).
+serve: venv
+	$(BIN)/flask db upgrade
+	$(BIN)/python -m dashboard.serve
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,93 @@
+"""The dashboard: an assessment platform with an embedded Lever integration.
+
+`create_app()` reads as a table of contents: settings, extensions, blueprints,
+error handlers, commands. Nothing starts a thread or touches the database here.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from dashboard.config import ROOT, check_production, load_config
+
+
+def create_app(config: dict | type | None = None) -> Flask:
+    """Build the Flask application. `config` overrides the environment's settings."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.from_mapping(load_config())
+    if isinstance(config, dict):
+        app.config.from_mapping(config)
+    elif config is not None:
+        app.config.from_object(config)
+    check_production(app.config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    register_checks(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extensions to this app."""
+    from dashboard.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    from dashboard.accounts import auth
+
+    auth.init_login(login_manager)
+
+
+def register_blueprints(app: Flask) -> None:
+    """One blueprint per feature package."""
+    from dashboard.accounts.routes import bp as accounts_bp
+    from dashboard.assessments.routes import bp as assessments_bp
+    from dashboard.attempts.routes import bp as attempts_bp
+    from dashboard.attempts.take import bp as take_bp
+    from dashboard.core.routes import bp as core_bp
+    from dashboard.lever.routes import bp as lever_bp
+    from dashboard.lever.webhooks import bp as webhooks_bp
+    from dashboard.mail.routes import bp as mail_bp
+    from dashboard.org.routes import bp as org_bp
+
+    for bp in (core_bp, accounts_bp, org_bp, assessments_bp, attempts_bp, take_bp, mail_bp,
+               lever_bp, webhooks_bp):
+        app.register_blueprint(bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Friendly pages for the errors a user can cause; never a stack trace."""
+    from dashboard.core.errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Jinja filters and globals shared by every template."""
+    from dashboard.core.templating import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    """CLI: users, demo data, worker and scheduler."""
+    from dashboard.commands import register
+
+    register(app)
+
+
+def register_checks(app: Flask) -> None:
+    """Refuse requests on an unmigrated database, with a clear message."""
+    from dashboard.core.migrations_check import register
+
+    register(app)

@@ -1,0 +1,1 @@
+"""User management for owners and admins: invite, change role, deactivate, set password."""

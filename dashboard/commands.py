@@ -1,0 +1,56 @@
+"""CLI commands: `flask users create`, `flask demo load`, `flask worker`, `flask scheduler`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from dashboard.extensions import db
+
+users_cli = AppGroup("users", help="Manage staff users.")
+demo_cli = AppGroup("demo", help="Demo data for the embedded default.")
+
+
+@users_cli.command("create")
+@click.option("--org", "org_name", required=True, help="Organisation name (created if missing).")
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice(["owner", "admin", "recruiter"]), required=True)
+@click.option("--name", default="")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_user_command(org_name: str, email: str, role: str, name: str, password: str) -> None:
+    """Create a user (and the organisation when it does not exist yet)."""
+    from sqlalchemy import select
+
+    from dashboard.accounts import services
+    from dashboard.accounts.models import Organisation
+
+    org = db.session.scalar(select(Organisation).where(Organisation.name == org_name.strip()))
+    try:
+        if org is None:
+            org = services.create_organisation(org_name)
+        user = services.create_user(org.id, email, role, name=name, password=password)
+    except services.AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"created {user.role} {user.email} in {org.name}")
+
+
+@demo_cli.command("load")
+def demo_load_command() -> None:
+    """Load the demo organisation, users and assessment when the database is empty."""
+    from dashboard.demo import load_demo
+
+    created = load_demo()
+    db.session.commit()
+    click.echo("demo data loaded" if created else "database not empty: demo data left as it is")
+
+
+def register(app: Flask) -> None:
+    """Attach the command groups to the app."""
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)
+    from dashboard.jobs import register_commands
+
+    register_commands(app)

@@ -1,0 +1,22 @@
+"""Home and health routes."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, url_for
+from flask_login import current_user
+
+bp = Blueprint("core", __name__)
+
+
+@bp.route("/")
+def index():
+    """Logged-in users land on the overview; everyone else on the login page."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login"))
+    return redirect(url_for("lever.overview"))
+
+
+@bp.route("/healthz")
+def healthz():
+    """The process is up (no database call)."""
+    return {"status": "ok"}

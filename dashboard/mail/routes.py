@@ -1,0 +1,5 @@
+"""Routes of the mail feature."""
+
+from flask import Blueprint
+
+bp = Blueprint("mail", __name__, url_prefix="/outbox")

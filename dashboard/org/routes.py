@@ -1,0 +1,5 @@
+"""Routes of the org feature."""
+
+from flask import Blueprint
+
+bp = Blueprint("org", __name__, url_prefix="/settings")
