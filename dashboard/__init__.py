@@ -38,6 +38,8 @@ def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions to this app."""
     from dashboard.extensions import csrf, db, limiter, login_manager, migrate
 
+    import dashboard.models  # noqa: F401  (every table known to metadata and Alembic)
+
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
