@@ -1,1 +1,37 @@
-"""Models of dashboard.mail."""
+"""Every email the platform sends or stores, one row each."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dashboard.extensions import db
+from dashboard.models_base import utcnow
+
+TRANSPORTS = ("outbox", "smtp")
+STATUSES = ("stored", "sent", "failed")
+
+
+class MailMessage(db.Model):
+    """One rendered email: stored for the Outbox page, or sent (or failed) by SMTP."""
+
+    __tablename__ = "mail_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    to: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    text_body: Mapped[str] = mapped_column(Text, default="")
+    html_body: Mapped[str] = mapped_column(Text, default="")
+    transport: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10))
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Callers pass a key derived from what the email is about; the same key never sends twice.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True)
+
+    def __repr__(self) -> str:
+        return f"<MailMessage {self.id} {self.transport}/{self.status} to={self.to!r}>"

@@ -1,5 +1,55 @@
-"""Routes of the mail feature."""
+"""The Outbox: the organisation's emails, as stored or sent, for staff to read."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user
+from markupsafe import Markup, escape
+from sqlalchemy import select
+
+from dashboard.accounts.auth import get_scoped_or_404, role_required
+from dashboard.extensions import db
+from dashboard.mail.models import MailMessage
 
 bp = Blueprint("mail", __name__, url_prefix="/outbox")
+
+PER_PAGE = 25
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def linkify(text: str) -> Markup:
+    """Escape plain text and turn its http(s) URLs into links that open in a new tab."""
+    out, last = [], 0
+    for match in _URL.finditer(text or ""):
+        url = match.group(0).rstrip(".,;:)")
+        out.append(escape(text[last:match.start()]))
+        out.append(Markup('<a href="{0}" target="_blank" rel="noopener noreferrer">{0}</a>').format(url))
+        last = match.start() + len(url)
+    out.append(escape((text or "")[last:]))
+    return Markup("").join(out)
+
+
+@bp.route("")
+@role_required("recruiter")
+def outbox():
+    """The organisation's emails, newest first, paginated."""
+    query = (
+        select(MailMessage)
+        .where(MailMessage.organisation_id == current_user.organisation_id)
+        .order_by(MailMessage.created_at.desc(), MailMessage.id.desc())
+    )
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE,
+                       error_out=False)
+    return render_template("mail/outbox.html", page=page)
+
+
+@bp.route("/<int:message_id>")
+@role_required("recruiter")
+def message(message_id: int):
+    """One email: the text body with clickable links, and the HTML in a sandboxed frame."""
+    msg = get_scoped_or_404(MailMessage, message_id, current_user.organisation_id)
+    # Links inside the frame open in a new tab; the sandbox allows no scripts, forms or same-origin.
+    srcdoc = '<base target="_blank">' + (msg.html_body or "")
+    return render_template("mail/message.html", msg=msg, text_html=linkify(msg.text_body), srcdoc=srcdoc)

@@ -1,0 +1,57 @@
+"""A real SMTP server for the mail tests (aiosmtpd on a free local port)."""
+
+from __future__ import annotations
+
+import socket
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+
+
+class Recorder:
+    """aiosmtpd handler keeping every accepted message (parsed), or refusing all of them."""
+
+    def __init__(self, refuse: bool = False):
+        self.messages = []
+        self.refuse = refuse
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse:
+            return "554 Transaction failed: refused by policy"
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _serve(handler):
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    return controller
+
+
+@pytest.fixture
+def smtp_server(app):
+    """Start an SMTP server and point the app at it; `.messages` holds what it received."""
+    handler = Recorder()
+    controller = _serve(handler)
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_TLS=False,
+                      MAIL_DEFAULT_SENDER="assessments@example.com")
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def refusing_smtp_server(app):
+    """An SMTP server that answers 554 to every message."""
+    handler = Recorder(refuse=True)
+    controller = _serve(handler)
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_TLS=False)
+    yield handler
+    controller.stop()
