@@ -51,6 +51,9 @@ def register(app: Flask) -> None:
     """Attach the command groups to the app."""
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    from dashboard.lever.connect import register_cli as register_lever_cli
+
+    register_lever_cli(app)
     from dashboard.jobs import register_commands
 
     register_commands(app)

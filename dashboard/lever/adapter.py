@@ -1,0 +1,62 @@
+"""The app adapter around the plain Lever client: environment, tokens, pacing, call counting.
+
+Everything in the app that needs Lever asks `client_for(connection)`; the client itself knows
+nothing about Flask or the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+
+from flask import current_app
+
+from dashboard.lever.errors import LeverAuthError
+from dashboard.lever.models import LeverConnection
+
+log = logging.getLogger(__name__)
+
+_pacer_lock = threading.Lock()
+_pacer = None
+_counts_lock = threading.Lock()
+_call_counts: Counter = Counter()
+
+
+def shared_pacer():
+    """The one process-wide `TokenBucketPacer` (created on first use), keyed by Lever account."""
+    global _pacer
+    with _pacer_lock:
+        if _pacer is None:
+            from dashboard.lever.pacing import TokenBucketPacer
+
+            _pacer = TokenBucketPacer()
+        return _pacer
+
+
+def _count_call(method: str, path: str, status: int | None, seconds: float) -> None:
+    """`on_call` hook: counts every HTTP attempt by method and status class."""
+    status_class = f"{status // 100}xx" if status else "error"
+    with _counts_lock:
+        _call_counts[(method, status_class)] += 1
+    log.debug("lever %s %s -> %s in %.3fs", method, path, status, seconds)
+
+
+def call_counts() -> dict[tuple[str, str], int]:
+    """A snapshot of the Lever calls made by this process: {(method, '2xx'|...): count}."""
+    with _counts_lock:
+        return dict(_call_counts)
+
+
+def client_for(connection: LeverConnection, *, token_source=None):
+    """A `LeverClient` for this connection; raises LeverAuthError unless it is 'connected'."""
+    from dashboard.lever.client import LeverClient
+    from dashboard.lever.environments import environment_from_config
+    from dashboard.lever.tokens import ConnectionTokenSource
+
+    if connection is None or connection.status != "connected":
+        reason = getattr(connection, "status_reason", None) or "Lever is not connected."
+        raise LeverAuthError(f"Lever is not connected: {reason}", code=getattr(connection, "status", None))
+    env = environment_from_config(current_app.config)
+    source = token_source or ConnectionTokenSource(connection.id)
+    return LeverClient(env.api_url, source, pacer=shared_pacer(), on_call=_count_call)
