@@ -1,0 +1,99 @@
+"""TokenBucketPacer and backoff: behaviour under a controlled clock (no real waiting)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from dashboard.lever.pacing import NoPacer, TokenBucketPacer, backoff_delay
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+
+def test_burst_passes_then_each_call_waits_one_interval():
+    clock = FakeClock()
+    pacer = TokenBucketPacer(rate=8, burst=16, clock=clock, sleep=clock.sleep)
+    waits = [pacer.reserve("acct") for _ in range(20)]
+    assert waits[:16] == [0.0] * 16
+    assert waits[16:] == pytest.approx([1 / 8, 2 / 8, 3 / 8, 4 / 8])
+
+
+def test_acquire_sleeps_only_when_the_bucket_is_empty():
+    clock = FakeClock()
+    pacer = TokenBucketPacer(rate=4, burst=2, clock=clock, sleep=clock.sleep)
+    for _ in range(3):
+        pacer.acquire("acct")
+    assert clock.slept == [pytest.approx(0.25)]
+
+
+def test_bucket_refills_with_time_up_to_burst():
+    clock = FakeClock()
+    pacer = TokenBucketPacer(rate=10, burst=5, clock=clock, sleep=clock.sleep)
+    for _ in range(5):
+        assert pacer.reserve("acct") == 0.0
+    clock.now += 0.5  # five tokens back
+    waits = [pacer.reserve("acct") for _ in range(6)]
+    assert waits == [pytest.approx(0.0, abs=1e-9)] * 5 + [pytest.approx(0.1)]
+    clock.now += 1000  # long idle: never more than the burst
+    assert sum(1 for _ in range(8) if pacer.reserve("acct") == 0.0) == 5
+
+
+def test_accounts_have_separate_buckets():
+    clock = FakeClock()
+    pacer = TokenBucketPacer(rate=1, burst=1, clock=clock, sleep=clock.sleep)
+    assert pacer.reserve("a") == 0.0
+    assert pacer.reserve("b") == 0.0
+    assert pacer.reserve("a") == pytest.approx(1.0)
+
+
+def test_concurrent_reservations_each_get_a_distinct_slot():
+    clock = FakeClock()
+    pacer = TokenBucketPacer(rate=10, burst=10, clock=clock, sleep=clock.sleep)
+    waits: list[float] = []
+    lock = threading.Lock()
+
+    def worker():
+        for _ in range(10):
+            w = pacer.reserve("acct")
+            with lock:
+                waits.append(round(w, 6))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert waits.count(0.0) == 10
+    later = sorted(w for w in waits if w > 0)
+    assert later == [round(n / 10, 6) for n in range(1, 71)]
+
+
+def test_invalid_settings_are_refused():
+    with pytest.raises(ValueError):
+        TokenBucketPacer(rate=0)
+    with pytest.raises(ValueError):
+        TokenBucketPacer(burst=0)
+
+
+def test_no_pacer_never_waits():
+    NoPacer().acquire("anything")
+
+
+def test_backoff_is_full_jitter_under_an_exponential_ceiling():
+    upper = [backoff_delay(n, base=0.5, cap=8.0, rand=lambda lo, hi: hi) for n in range(7)]
+    assert upper == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
+    lower = [backoff_delay(n, base=0.5, cap=8.0, rand=lambda lo, hi: lo) for n in range(3)]
+    assert lower == [0.0, 0.0, 0.0]
+    for n in range(10):
+        assert 0.0 <= backoff_delay(n) <= 8.0
