@@ -1,0 +1,317 @@
+"""Candidates and attempts: invite, start, answer, finish, and the staff actions on them.
+
+Every function takes explicit arguments, flushes and never commits: the caller commits once.
+Events are sent right after the change is flushed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app, url_for
+from sqlalchemy import func, select
+
+from dashboard.assessments.models import Assessment
+from dashboard.attempts import events
+from dashboard.attempts.models import Answer, Attempt, Candidate, PartScore
+from dashboard.attempts.scoring import recompute_final, score_submitted_part
+from dashboard.extensions import db
+from dashboard.models_base import as_utc, utcnow
+
+
+class AttemptError(ValueError):
+    """A user-facing reason an attempt or candidate change was refused."""
+
+
+def _base_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+
+
+def find_or_create_candidate(organisation_id: int, email: str, name: str) -> Candidate:
+    """The organisation's candidate with this email (lower-cased), created when missing.
+
+    An existing candidate without a name takes the given one.
+    """
+    email = (email or "").strip().lower()
+    name = (name or "").strip()
+    if not email or "@" not in email or len(email) > 254:
+        raise AttemptError("A valid candidate email address is required.")
+    candidate = db.session.scalar(
+        select(Candidate).where(Candidate.organisation_id == organisation_id, Candidate.email == email)
+    )
+    if candidate is None:
+        candidate = Candidate(organisation_id=organisation_id, email=email, name=name[:200])
+        db.session.add(candidate)
+        db.session.flush()
+    elif name and not candidate.name:
+        candidate.name = name[:200]
+        db.session.flush()
+    return candidate
+
+
+def get_attempt(attempt_id: int) -> Attempt:
+    """The attempt with this id, or AttemptError."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None:
+        raise AttemptError("There is no such attempt.")
+    return attempt
+
+
+def create_attempt(organisation_id: int, candidate_id: int, assessment_id: int, *,
+                   now: datetime | None = None) -> Attempt:
+    """Invite a candidate to a published assessment of the same organisation; emits attempt_invited."""
+    now = now or utcnow()
+    assessment = db.session.get(Assessment, assessment_id)
+    candidate = db.session.get(Candidate, candidate_id)
+    if assessment is None or assessment.organisation_id != organisation_id:
+        raise AttemptError("There is no such assessment.")
+    if candidate is None or candidate.organisation_id != organisation_id:
+        raise AttemptError("There is no such candidate.")
+    if assessment.status != "published":
+        raise AttemptError(f"“{assessment.name}” is not published; publish it before inviting candidates.")
+    attempt = Attempt(
+        organisation_id=organisation_id, candidate_id=candidate.id, assessment_id=assessment.id,
+        token=secrets.token_urlsafe(32), status="invited", invited_at=now,
+        deadline=now + timedelta(days=assessment.invitation_valid_days), extra_minutes=0,
+        evaluation_state="pending",
+    )
+    db.session.add(attempt)
+    for part in assessment.parts:
+        attempt.part_scores.append(PartScore(part_id=part.id, state="pending"))
+    db.session.flush()
+    events.attempt_invited.send(None, attempt_id=attempt.id, organisation_id=organisation_id)
+    return attempt
+
+
+def cancel_attempt(attempt_id: int, reason: str) -> Attempt:
+    """Cancel an invitation that has not been started."""
+    attempt = get_attempt(attempt_id)
+    if attempt.status not in ("invited", "expired"):
+        raise AttemptError("Only an invitation that has not been started can be cancelled.")
+    attempt.status = "cancelled"
+    attempt.cancelled_reason = (reason or "").strip()[:500] or "Cancelled"
+    db.session.flush()
+    return attempt
+
+
+def expire_attempt(attempt_id: int) -> Attempt:
+    """Mark an unstarted invitation as expired (already expired: unchanged)."""
+    attempt = get_attempt(attempt_id)
+    if attempt.status == "expired":
+        return attempt
+    if attempt.status != "invited":
+        raise AttemptError("Only an invitation that has not been started can expire.")
+    attempt.status = "expired"
+    db.session.flush()
+    return attempt
+
+
+def expire_due_attempts(now: datetime | None = None) -> list[int]:
+    """Expire every unstarted invitation whose deadline has passed; returns their ids."""
+    now = now or utcnow()
+    due = [a for a in db.session.scalars(select(Attempt).where(Attempt.status == "invited"))
+           if as_utc(a.deadline) <= now]
+    for attempt in due:
+        attempt.status = "expired"
+    db.session.flush()
+    return [a.id for a in due]
+
+
+def extend_deadline(attempt_id: int, days: int, *, now: datetime | None = None) -> Attempt:
+    """Give an unstarted invitation `days` more (from now when it has already passed)."""
+    now = now or utcnow()
+    attempt = get_attempt(attempt_id)
+    if attempt.status not in ("invited", "expired"):
+        raise AttemptError("Only an invitation that has not been started can get a later deadline.")
+    if not 1 <= int(days) <= 365:
+        raise AttemptError("Extend by 1 to 365 days.")
+    attempt.deadline = max(as_utc(attempt.deadline), now) + timedelta(days=int(days))
+    attempt.status = "invited"
+    db.session.flush()
+    return attempt
+
+
+def grant_extra_time(attempt_id: int, minutes: int) -> Attempt:
+    """Add minutes to the time limit of an attempt that is not finished."""
+    attempt = get_attempt(attempt_id)
+    if attempt.status not in ("invited", "in_progress"):
+        raise AttemptError("Extra time can only be given before the attempt is finished.")
+    if not 1 <= int(minutes) <= 600:
+        raise AttemptError("Give 1 to 600 extra minutes.")
+    attempt.extra_minutes = (attempt.extra_minutes or 0) + int(minutes)
+    db.session.flush()
+    return attempt
+
+
+def attempt_link(attempt: Attempt) -> str:
+    """The candidate's absolute secret link to the attempt."""
+    return _base_url() + url_for("take.landing", token=attempt.token)
+
+
+def candidate_profile_link(candidate: Candidate) -> str:
+    """The absolute staff URL of the candidate's page."""
+    return _base_url() + url_for("attempts.candidate", candidate_id=candidate.id)
+
+
+def send_invitation(attempt_id: int, *, resend: bool = False):
+    """Render and send the invitation email now; returns the MailMessage.
+
+    The first invitation is idempotent per attempt; `resend=True` sends a fresh copy.
+    """
+    from dashboard.mail.services import send_email
+
+    attempt = get_attempt(attempt_id)
+    if attempt.status != "invited":
+        raise AttemptError("Only an open invitation can be sent.")
+    assessment = attempt.assessment
+    context = {
+        "candidate_name": attempt.candidate.name or attempt.candidate.email,
+        "assessment_name": assessment.name,
+        "organisation_name": assessment_organisation_name(assessment),
+        "link": attempt_link(attempt),
+        "deadline": as_utc(attempt.deadline),
+        "time_limit_minutes": assessment.time_limit_minutes + (attempt.extra_minutes or 0),
+    }
+    key = None if resend else f"invitation:{attempt.id}"
+    return send_email(organisation_id=attempt.organisation_id, to=attempt.candidate.email,
+                      subject=f"Your invitation: {assessment.name}", template="invitation",
+                      context=context, idempotency_key=key)
+
+
+def assessment_organisation_name(assessment: Assessment) -> str:
+    """The name of the organisation that owns an assessment."""
+    from dashboard.accounts.models import Organisation
+
+    org = db.session.get(Organisation, assessment.organisation_id)
+    return org.name if org else ""
+
+
+# -- the candidate's side ------------------------------------------------------------------------
+
+def find_by_token(token: str) -> Attempt | None:
+    """The attempt behind a secret link, or None."""
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(select(Attempt).where(Attempt.token == token))
+
+
+def time_ends_at(attempt: Attempt) -> datetime | None:
+    """When the candidate's time runs out (None before the start)."""
+    if attempt.started_at is None:
+        return None
+    minutes = attempt.assessment.time_limit_minutes + (attempt.extra_minutes or 0)
+    return as_utc(attempt.started_at) + timedelta(minutes=minutes)
+
+
+def is_time_up(attempt: Attempt, now: datetime | None = None) -> bool:
+    """True when a started attempt has used its time limit (plus any extra minutes)."""
+    ends = time_ends_at(attempt)
+    return ends is not None and (now or utcnow()) >= ends
+
+
+def start_attempt(attempt_id: int, *, now: datetime | None = None) -> Attempt:
+    """The candidate starts: in_progress from now; refused after the deadline. Emits attempt_started."""
+    now = now or utcnow()
+    attempt = get_attempt(attempt_id)
+    if attempt.status == "in_progress":
+        return attempt
+    if attempt.status != "invited":
+        raise AttemptError(_closed_message(attempt))
+    if now >= as_utc(attempt.deadline):
+        raise AttemptError("This invitation expired before the assessment was started.")
+    attempt.status = "in_progress"
+    attempt.started_at = now
+    db.session.flush()
+    events.attempt_started.send(None, attempt_id=attempt.id, organisation_id=attempt.organisation_id)
+    return attempt
+
+
+def _closed_message(attempt: Attempt) -> str:
+    return {
+        "completed": "This assessment has already been completed.",
+        "expired": "This invitation has expired.",
+        "cancelled": "This invitation was cancelled.",
+        "invited": "This assessment has not been started yet.",
+    }.get(attempt.status, "This assessment is not open.")
+
+
+def submit_part(attempt_id: int, part_id: int, answers: dict[int, int | str | None], *,
+                now: datetime | None = None) -> PartScore:
+    """Store the answers to one part and score it (auto at once, manual awaits evaluation).
+
+    `answers` maps question id to a choice index (multiple choice) or text. After the time
+    limit nothing is stored: the attempt is finished with what was submitted and AttemptError
+    says so. The last part submitted finishes the attempt.
+    """
+    now = now or utcnow()
+    attempt = get_attempt(attempt_id)
+    if attempt.status != "in_progress":
+        raise AttemptError(_closed_message(attempt))
+    if is_time_up(attempt, now):
+        finish_attempt(attempt.id, now=now)
+        raise AttemptError("Time is up: answers sent after the time limit are not accepted. "
+                           "Your assessment was finished with the parts you had submitted.")
+    part_score = next((ps for ps in attempt.part_scores if ps.part_id == part_id), None)
+    if part_score is None:
+        raise AttemptError("This part does not belong to the assessment.")
+    if part_score.state != "pending":
+        raise AttemptError("This part was already submitted.")
+    _store_answers(attempt, part_score, answers, now)
+    score_submitted_part(attempt, part_score, now)
+    if all(ps.state != "pending" for ps in attempt.part_scores):
+        finish_attempt(attempt.id, now=now)
+    return part_score
+
+
+def _store_answers(attempt: Attempt, part_score: PartScore, answers: dict, now: datetime) -> None:
+    for question in part_score.part.questions:
+        raw = answers.get(question.id)
+        if question.kind == "multiple_choice":
+            choice = None if raw in (None, "") else int(raw)
+            if choice is not None and not 0 <= choice < len(question.choices or []):
+                raise AttemptError("That choice does not exist; pick one of the options shown.")
+            attempt.answers.append(Answer(question_id=question.id, choice=choice, submitted_at=now))
+        else:
+            text = "" if raw is None else str(raw)
+            if len(text) > 20000:
+                raise AttemptError("An answer is too long (20,000 characters at most).")
+            attempt.answers.append(Answer(question_id=question.id, text=text, submitted_at=now))
+    db.session.flush()
+
+
+def finish_attempt(attempt_id: int, *, now: datetime | None = None) -> Attempt:
+    """Complete an attempt: parts not submitted are scored as submitted (blank). Emits attempt_completed."""
+    now = now or utcnow()
+    attempt = get_attempt(attempt_id)
+    if attempt.status == "completed":
+        return attempt
+    if attempt.status != "in_progress":
+        raise AttemptError(_closed_message(attempt))
+    for ps in attempt.part_scores:
+        if ps.state == "pending":
+            _store_answers(attempt, ps, {}, now)
+            score_submitted_part(attempt, ps, now)
+    attempt.status = "completed"
+    attempt.completed_at = now
+    recompute_final(attempt)
+    events.attempt_completed.send(None, attempt_id=attempt.id, organisation_id=attempt.organisation_id)
+    return attempt
+
+
+def finish_overdue_attempts(now: datetime | None = None) -> list[int]:
+    """Finish every in-progress attempt whose time is up; returns their ids."""
+    now = now or utcnow()
+    overdue = [a for a in db.session.scalars(select(Attempt).where(Attempt.status == "in_progress"))
+               if is_time_up(a, now)]
+    for attempt in overdue:
+        finish_attempt(attempt.id, now=now)
+    return [a.id for a in overdue]
+
+
+def awaiting_evaluation(organisation_id: int) -> list[Attempt]:
+    """The organisation's attempts with at least one part awaiting evaluation, oldest first."""
+    stmt = (select(Attempt).join(PartScore).where(
+        Attempt.organisation_id == organisation_id, PartScore.state == "awaiting_evaluation")
+        .group_by(Attempt.id).order_by(func.min(PartScore.submitted_at)))
+    return list(db.session.scalars(stmt))
