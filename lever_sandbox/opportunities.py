@@ -1,0 +1,131 @@
+"""Opportunities (candidates in a pipeline) and the recruiter actions that fire webhook events."""
+
+from __future__ import annotations
+
+from .domain import EMAIL_RE, Fire, _dedupe, _string_list, _text, get_posting, owner_of, stages
+from .store import Store
+from .util import bad_request, new_id, not_found, now_ms
+
+
+def get_opportunity(store: Store, account_id: str, opp_id: str) -> dict:
+    """One opportunity of the account, or 404."""
+    opp = store.get("opportunities", opp_id)
+    if not opp or owner_of(store, "opportunities", opp_id) != account_id:
+        raise not_found("opportunity")
+    return opp
+
+
+def _event_data(opp: dict, **extra) -> dict:
+    return {"opportunityId": opp["id"], "candidateId": opp["id"], "contactId": opp["contact"], **extra}
+
+
+def build_application(store: Store, account_id: str, posting_id: str, name: str, email: str,
+                      stage_id: str | None = None) -> dict:
+    """A new opportunity document for an applicant to a posting (validated, not stored)."""
+    posting = get_posting(store, account_id, posting_id)
+    name = _text(name, "name", 200)
+    if not isinstance(email, str) or not EMAIL_RE.match(email):
+        raise bad_request("email is not valid")
+    stage_id = stage_id or "applicant-new"
+    if stage_id not in {s["id"] for s in stages(store, account_id)}:
+        raise bad_request(f"unknown stage {stage_id}")
+    now = now_ms()
+    opp_id = new_id()
+    return {
+        "id": opp_id, "name": name, "contact": new_id(), "headline": "", "emails": [email.lower()],
+        "phones": [], "stage": stage_id, "tags": list(posting["tags"]), "links": [], "sources": ["Applied"],
+        "origin": "applied", "owner": None, "followers": [],
+        "applications": [{"id": new_id(), "type": "posting", "posting": posting_id, "opportunityId": opp_id,
+                          "candidateId": opp_id, "createdAt": now, "name": name, "email": email.lower()}],
+        "archived": None, "confidentiality": "non-confidential", "createdAt": now, "updatedAt": now,
+        "lastAdvancedAt": now, "lastInteractionAt": now,
+        "stageChanges": [{"toStageId": stage_id, "toStageIndex": 0, "updatedAt": now, "userId": None}],
+    }
+
+
+def add_applications(store: Store, fire: Fire, account_id: str, items: list[dict]) -> list[dict]:
+    """Create applicants (all validated first, stored in one transaction); fires applicationCreated."""
+    opps = [build_application(store, account_id, i.get("posting_id"), i.get("name"), i.get("email"),
+                              i.get("stage_id")) for i in items]
+    store.put_many("opportunities", opps, account_id)
+    for opp in opps:
+        fire(account_id, "applicationCreated", _event_data(opp))
+    return opps
+
+
+def _save(store: Store, account_id: str, opp: dict) -> dict:
+    opp["updatedAt"] = max(now_ms(), opp["updatedAt"] + 1)
+    return store.put("opportunities", opp, account_id)
+
+
+def change_tags(store: Store, account_id: str, opp_id: str, tags, add: bool) -> dict:
+    """Add or remove tags with set semantics; returns the whole opportunity."""
+    tags = _string_list(tags, "tags")
+    with store.lock:
+        opp = get_opportunity(store, account_id, opp_id)
+        opp["tags"] = _dedupe(opp["tags"] + tags) if add else [t for t in opp["tags"] if t not in set(tags)]
+        return _save(store, account_id, opp)
+
+
+def change_links(store: Store, account_id: str, opp_id: str, links, add: bool) -> dict:
+    """Add or remove links with set semantics; returns the whole opportunity."""
+    links = _string_list(links, "links")
+    with store.lock:
+        opp = get_opportunity(store, account_id, opp_id)
+        if add:
+            opp["links"] = _dedupe(opp["links"] + links)
+        else:
+            opp["links"] = [x for x in opp["links"] if x not in set(links)]
+        return _save(store, account_id, opp)
+
+
+def move_stage(store: Store, fire: Fire, account_id: str, opp_id: str, stage_id: str) -> dict:
+    """Move an opportunity to another stage; fires candidateStageChange."""
+    known = [s["id"] for s in stages(store, account_id)]
+    if stage_id not in known:
+        raise bad_request(f"unknown stage {stage_id}")
+    with store.lock:
+        opp = get_opportunity(store, account_id, opp_id)
+        from_stage = opp["stage"]
+        if from_stage == stage_id:
+            return opp
+        now = now_ms()
+        opp["stage"] = stage_id
+        opp["lastAdvancedAt"] = now
+        opp["stageChanges"].append({"toStageId": stage_id, "toStageIndex": known.index(stage_id),
+                                    "updatedAt": now, "userId": None})
+        _save(store, account_id, opp)
+    fire(account_id, "candidateStageChange", _event_data(opp, fromStageId=from_stage, toStageId=stage_id))
+    return opp
+
+
+def set_archived(store: Store, fire: Fire, account_id: str, opp_id: str, reason: str | None,
+                 hired: bool = False) -> dict:
+    """Archive (with a reason) or unarchive (reason None); fires candidateArchiveChange (and Hired)."""
+    if reason is not None:
+        reason = _text(reason, "archive reason", 200)
+    with store.lock:
+        opp = get_opportunity(store, account_id, opp_id)
+        before = opp["archived"]
+        opp["archived"] = {"reason": reason, "archivedAt": now_ms()} if reason else None
+        _save(store, account_id, opp)
+    to_archived = {"reason": reason, "archivedAt": opp["archived"]["archivedAt"]} if reason else None
+    from_archived = {"reason": before["reason"], "archivedAt": before["archivedAt"]} if before else None
+    if hired:
+        fire(account_id, "candidateHired", _event_data(opp))
+    fire(account_id, "candidateArchiveChange",
+         _event_data(opp, toArchived=to_archived, fromArchived=from_archived))
+    return opp
+
+
+def hire(store: Store, fire: Fire, account_id: str, opp_id: str) -> dict:
+    """Mark hired (archived with reason Hired); fires candidateHired and candidateArchiveChange."""
+    return set_archived(store, fire, account_id, opp_id, "Hired", hired=True)
+
+
+def delete(store: Store, fire: Fire, account_id: str, opp_id: str) -> None:
+    """Delete an opportunity; fires candidateDeleted."""
+    with store.lock:
+        opp = get_opportunity(store, account_id, opp_id)
+        store.delete("opportunities", opp_id)
+    fire(account_id, "candidateDeleted", _event_data(opp))
