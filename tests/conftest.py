@@ -18,6 +18,8 @@ from dashboard import create_app
 from dashboard.config import TestConfig
 from dashboard.extensions import db
 
+pytest_plugins = ["tests.support.sandbox"]
+
 
 class CSRFClient(FlaskClient):
     """A test client that sends a valid CSRF token on every state-changing request.
