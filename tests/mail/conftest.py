@@ -55,3 +55,10 @@ def refusing_smtp_server(app):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_TLS=False)
     yield handler
     controller.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_user_per_request(app):
+    from tests.accounts.conftest import forget_user_between_requests
+
+    forget_user_between_requests(app)
