@@ -9,6 +9,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 
@@ -34,15 +35,15 @@ class PartForm(FlaskForm):
     name = StringField("Part name", validators=[DataRequired(), Length(max=200)])
     weight = DecimalField("Weight", places=None, default=1,
                           validators=[InputRequired(), NumberRange(min=0.01, message="Greater than 0.")])
-    grading = SelectField("Scoring", choices=[("auto", "Automatic (multiple choice)"),
-                                              ("manual", "Manual evaluation (free text, SQL)")])
+    grading = SelectField("Scoring", choices=[SelectChoice("auto", "Automatic (multiple choice)"),
+                                              SelectChoice("manual", "Manual evaluation (free text, SQL)")])
 
 
 class QuestionForm(FlaskForm):
     """A question; choices are one per line for multiple choice."""
 
-    kind = SelectField("Type", choices=[("multiple_choice", "Multiple choice"), ("free_text", "Free text"),
-                                        ("sql", "SQL")])
+    kind = SelectField("Type", choices=[SelectChoice("multiple_choice", "Multiple choice"),
+                                        SelectChoice("free_text", "Free text"), SelectChoice("sql", "SQL")])
     prompt = TextAreaField("Question", validators=[DataRequired(), Length(max=5000)])
     choices = TextAreaField("Choices (one per line)", validators=[Optional(), Length(max=5000)])
     correct_choice = IntegerField("Number of the correct choice (1 = first line)",

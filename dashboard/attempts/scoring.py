@@ -20,7 +20,7 @@ def auto_part_score(part: Part, answers: dict[int, Answer]) -> float:
         1 for q in questions
         if q.id in answers and answers[q.id].choice is not None and answers[q.id].choice == q.correct_choice
     )
-    return round(100.0 * correct / len(questions), 2)
+    return 100.0 * correct / len(questions)
 
 
 def manual_part_score(part: Part, answers: dict[int, Answer]) -> float | None:
@@ -34,7 +34,7 @@ def manual_part_score(part: Part, answers: dict[int, Answer]) -> float | None:
         earned += answer.points
     if total_max <= 0:
         return 0.0
-    return round(100.0 * earned / total_max, 2)
+    return 100.0 * earned / total_max
 
 
 def weighted_final(attempt: Attempt) -> tuple[float | None, str]:
@@ -50,7 +50,7 @@ def weighted_final(attempt: Attempt) -> tuple[float | None, str]:
     total_weight = sum(ps.part.weight for ps in scored)
     final = sum(ps.score * ps.part.weight for ps in scored) / total_weight if total_weight else 0.0
     state = "final" if len(scored) == len(scores) else "provisional"
-    return round(final, 2), state
+    return final, state
 
 
 def recompute_final(attempt: Attempt) -> None:

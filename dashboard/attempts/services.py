@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import func, select
 
 from dashboard.assessments.models import Assessment
@@ -145,13 +145,13 @@ def grant_extra_time(attempt_id: int, minutes: int) -> Attempt:
 
 
 def attempt_link(attempt: Attempt) -> str:
-    """The candidate's absolute secret link to the attempt."""
-    return _base_url() + url_for("take.landing", token=attempt.token)
+    """The candidate's absolute secret link to the attempt (works without a request, e.g. in jobs)."""
+    return f"{_base_url()}/a/{attempt.token}"
 
 
 def candidate_profile_link(candidate: Candidate) -> str:
-    """The absolute staff URL of the candidate's page."""
-    return _base_url() + url_for("attempts.candidate", candidate_id=candidate.id)
+    """The absolute staff URL of the candidate's page (works without a request, e.g. in jobs)."""
+    return f"{_base_url()}/people/{candidate.id}"
 
 
 def send_invitation(attempt_id: int, *, resend: bool = False):
