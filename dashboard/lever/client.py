@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -51,13 +52,20 @@ class TokenSource(Protocol):
 
 
 def _retry_after(response: requests.Response) -> float | None:
-    raw = response.headers.get("Retry-After")
-    if raw is None:
+    raw = (response.headers.get("Retry-After") or "").strip()
+    if not raw:
         return None
     try:
         return max(0.0, float(raw))
     except ValueError:
-        return None  # an HTTP-date; fall back to our own backoff
+        pass
+    try:
+        when = parsedate_to_datetime(raw)  # the HTTP-date form
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _ms(value: int | datetime | None) -> int | None:
@@ -94,6 +102,8 @@ class LeverClient:
                  max_sleep: float = 8.0, session: requests.Session | None = None,
                  on_call: Callable[[str, str, int | None, float], None] | None = None,
                  backoff_base: float = 0.25, sleep: Callable[[float], None] = time.sleep) -> None:
+        if timeout is None:
+            raise ValueError("a timeout is required on every Lever call")
         self.api_url = api_url.rstrip("/")
         self.token_source = token_source
         self.pacer = pacer if pacer is not None else TokenBucketPacer()

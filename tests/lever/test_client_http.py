@@ -104,6 +104,18 @@ def test_429_honours_retry_after(server, make_client):
     assert slept == [2.0]
 
 
+def test_429_retry_after_as_an_http_date(server, make_client):
+    slept = []
+    server.queue("GET", "/v1/postings/p1", 429, None, {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
+    assert make_client(sleep=slept.append).get_posting("p1") == {}
+    assert slept == []  # a date in the past: retry at once
+
+
+def test_a_timeout_is_required(server):
+    with pytest.raises(ValueError):
+        LeverClient(server.url, StaticTokenSource(), timeout=None)
+
+
 def test_429_wait_beyond_the_cap_goes_back_to_the_caller(server, make_client):
     server.queue("POST", "/v1/opportunities/o1/feedback", 429, None, {"Retry-After": "30"})
     with pytest.raises(LeverRateLimitedError) as err:
