@@ -31,15 +31,16 @@ def create_app(config: dict | type | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     register_checks(app)
+    register_integrations(app)
     return app
 
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions to this app."""
-    from dashboard.extensions import csrf, db, limiter, login_manager, migrate
-
     import dashboard.models  # noqa: F401  (every table known to metadata and Alembic)
+    from dashboard.extensions import csrf, db, install_sqlite_pragmas, limiter, login_manager, migrate
 
+    install_sqlite_pragmas()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -87,6 +88,13 @@ def register_commands(app: Flask) -> None:
     from dashboard.commands import register
 
     register(app)
+
+
+def register_integrations(app: Flask) -> None:
+    """Let the Lever integration listen to the platform's domain events."""
+    from dashboard.lever.subscribers import connect_signals
+
+    connect_signals()
 
 
 def register_checks(app: Flask) -> None:

@@ -22,3 +22,23 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def install_sqlite_pragmas() -> None:
+    """SQLite as a multi-threaded server database: WAL, and wait for locks instead of failing."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    if getattr(install_sqlite_pragmas, "done", False):
+        return
+
+    @event.listens_for(Engine, "connect")
+    def _pragmas(dbapi_connection, _record):
+        if type(dbapi_connection).__module__.startswith("sqlite3"):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+    install_sqlite_pragmas.done = True

@@ -24,6 +24,15 @@ def migration_status() -> tuple[bool, str]:
     )
 
 
+def require_migrated() -> None:
+    """For CLI processes (worker, scheduler): exit with a clear message on an unmigrated database."""
+    import click
+
+    ok, message = migration_status()
+    if not ok:
+        raise click.ClickException(f"Database not migrated: {message}.")
+
+
 def register(app: Flask) -> None:
     """Check once per process, before the first request that needs the database."""
     state = {"ok": bool(app.config.get("SKIP_MIGRATION_CHECK"))}

@@ -1,5 +1,138 @@
-"""Routes of the lever feature."""
+"""The integration's dashboard: overview, linked jobs, candidates with their sync history, activity."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from dashboard.accounts.auth import get_scoped_or_404, role_required
+from dashboard.attempts.models import Attempt, Candidate
+from dashboard.extensions import db
+from dashboard.lever import read_models, sync_services
 
 bp = Blueprint("lever", __name__, url_prefix="/lever")
+
+
+def _connection():
+    from dashboard.lever.models import LeverConnection
+
+    return db.session.scalar(select(LeverConnection).where(
+        LeverConnection.organisation_id == current_user.organisation_id))
+
+
+def _partial_or_page(partial: str, page: str, **context):
+    """htmx asks for the widget only; a normal request gets the whole page."""
+    return render_template(partial if request.headers.get("HX-Request") else page, **context)
+
+
+@bp.route("/")
+@role_required("recruiter")
+def overview():
+    """Connection state, candidates by status, failures needing attention, funnels per job."""
+    from dashboard.lever import overview as ov
+
+    org_id = current_user.organisation_id
+    return render_template("lever/overview.html", connection=_connection(),
+                           counts=read_models.status_counts(org_id),
+                           attention=read_models.attention_count(org_id),
+                           funnels=ov.funnels(org_id), health=ov.health(org_id, _connection()))
+
+
+@bp.route("/jobs")
+@role_required("recruiter")
+def jobs():
+    """Every Lever posting with one of our tags, what it resolves to, and the rest collapsed."""
+    from dashboard.lever import overview as ov
+
+    connection = _connection()
+    linked, untagged = ov.jobs(connection) if connection else ([], [])
+    return render_template("lever/jobs.html", connection=connection, linked=linked, untagged=untagged,
+                           suggestions=ov.tag_suggestions(current_user.organisation_id, connection))
+
+
+@bp.route("/candidates")
+@role_required("recruiter")
+def candidates():
+    """Search, filter, sort and page through the candidates invited through Lever."""
+    from dashboard.assessments.models import Assessment
+
+    args = request.args
+    try:
+        page = int(args.get("page", 1))
+        assessment_id = int(args["assessment"]) if args.get("assessment") else None
+    except ValueError:
+        abort(400, "page and assessment must be numbers")
+    sync = args.get("sync", "") if args.get("sync", "") in ("", *read_models.SYNC_STATES) else ""
+    result = read_models.candidate_rows(
+        current_user.organisation_id, q=args.get("q", "")[:200], posting=args.get("job", "")[:64],
+        assessment_id=assessment_id, status=args.get("status", "")[:20], sync=sync,
+        sort=args.get("sort", "recent"), page=page)
+    from dashboard.lever.records import LeverPosting
+
+    postings = db.session.scalars(select(LeverPosting).where(
+        LeverPosting.organisation_id == current_user.organisation_id).order_by(LeverPosting.text)).all()
+    assessments = db.session.scalars(select(Assessment).where(
+        Assessment.organisation_id == current_user.organisation_id).order_by(Assessment.name)).all()
+    return _partial_or_page("lever/_candidate_rows.html", "lever/candidates.html", result=result,
+                            args=args, postings=postings, assessments=assessments)
+
+
+@bp.route("/candidates/<int:candidate_id>")
+@role_required("recruiter")
+def candidate(candidate_id: int):
+    """One candidate: attempts, scores by part, open outbox items and the sync history timeline."""
+    cand = get_scoped_or_404(Candidate, candidate_id, current_user.organisation_id)
+    org_id = current_user.organisation_id
+    context = {
+        "candidate": cand,
+        "attempts": db.session.scalars(select(Attempt).where(Attempt.candidate_id == cand.id)
+                                       .order_by(Attempt.id.desc())).all(),
+        "opportunities": read_models.opportunities_for_candidate(org_id, cand.id),
+        "effects": read_models.effects_for_candidate(org_id, cand.id),
+        "history": read_models.history_for_candidate(org_id, cand.id),
+    }
+    return _partial_or_page("lever/_candidate_sync.html", "lever/candidate.html", **context)
+
+
+@bp.route("/candidates/<int:candidate_id>/resync", methods=["POST"])
+@role_required("recruiter")
+def resync(candidate_id: int):
+    """Re-read Lever and re-apply the rules for this candidate."""
+    cand = get_scoped_or_404(Candidate, candidate_id, current_user.organisation_id)
+    try:
+        count = sync_services.resync_candidate(current_user.organisation_id, cand.id, current_user.id)
+    except sync_services.SyncActionError as exc:
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(f"Resync queued for {count} Lever opportunit{'y' if count == 1 else 'ies'}.", "success")
+    return redirect(url_for("lever.candidate", candidate_id=cand.id))
+
+
+@bp.route("/effects/<int:effect_id>/retry", methods=["POST"])
+@role_required("recruiter")
+def retry(effect_id: int):
+    """Retry a failed outbox row, or resend an email whose first send was interrupted."""
+    try:
+        effect = sync_services.retry_effect(current_user.organisation_id, effect_id, current_user.id)
+    except LookupError:
+        abort(404)
+    except sync_services.SyncActionError as exc:
+        flash(str(exc), "error")
+        return redirect(request.referrer or url_for("lever.candidates"))
+    db.session.commit()
+    flash("Queued again.", "success")
+    if effect.candidate_id:
+        return redirect(url_for("lever.candidate", candidate_id=effect.candidate_id))
+    return redirect(url_for("lever.activity"))
+
+
+@bp.route("/activity")
+@role_required("recruiter")
+def activity():
+    """Webhook deliveries, outbox rows needing attention, scheduler runs."""
+    from dashboard.lever import overview as ov
+
+    kind = request.args.get("kind", "")
+    return render_template("lever/activity.html", **ov.activity(current_user.organisation_id, kind), kind=kind)

@@ -1,5 +1,153 @@
-"""Routes of the webhooks feature."""
+"""Lever webhook receiver: verify, store in the inbox, acknowledge. Nothing else in the request.
 
-from flask import Blueprint
+The signature covers only `token` + `triggeredAt` (LEVER.md), so `data` is a hint: the worker
+re-reads the opportunity before acting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+
+from flask import Blueprint, current_app, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from dashboard.extensions import csrf, db
+from dashboard.lever.records import InboxDelivery
+from dashboard.models_base import utcnow
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+log = logging.getLogger(__name__)
+
+EVENTS = ("applicationCreated", "candidateStageChange", "candidateArchiveChange", "candidateHired",
+          "candidateDeleted")
+MAX_FUTURE_MS = 5 * 60 * 1000
+
+
+class BadDelivery(ValueError):
+    """The body is not a Lever delivery we can read."""
+
+
+def signature_for(key: str, token: str, triggered_at: int) -> str:
+    """hex(HMAC-SHA256(key=signatureToken, msg=token + str(triggeredAt)))."""
+    return hmac.new(key.encode(), (token + str(triggered_at)).encode(), hashlib.sha256).hexdigest()
+
+
+def parse_delivery(raw: bytes) -> dict:
+    """Validate the shape of a delivery body; raise BadDelivery with the reason."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadDelivery("body is not JSON") from exc
+    if not isinstance(body, dict):
+        raise BadDelivery("body is not a JSON object")
+    token, triggered, signature = body.get("token"), body.get("triggeredAt"), body.get("signature")
+    if not isinstance(token, str) or not 8 <= len(token) <= 128:
+        raise BadDelivery("token missing or malformed")
+    if not isinstance(triggered, int) or isinstance(triggered, bool) or triggered < 0:
+        raise BadDelivery("triggeredAt missing or not an integer")
+    if not isinstance(signature, str) or len(signature) != 64:
+        raise BadDelivery("signature missing or malformed")
+    if not isinstance(body.get("event"), str) or len(body["event"]) > 64:
+        raise BadDelivery("event missing")
+    data = body.get("data", {})
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise BadDelivery("data is not an object")
+    for key in ("opportunityId", "toStageId"):
+        if key in data and data[key] is not None and not isinstance(data[key], str):
+            raise BadDelivery(f"data.{key} is not a string")
+    body["data"] = data
+    return body
+
+
+def _matching_webhook(connection_id: int, body: dict):
+    """The webhook of this connection whose signature token signed the body, or None."""
+    from dashboard.lever.crypto import decrypt
+    from dashboard.lever.models import LeverWebhook
+
+    hooks = db.session.scalars(select(LeverWebhook).where(LeverWebhook.connection_id == connection_id)).all()
+    for hook in hooks:
+        try:
+            key = decrypt(hook.signature_token_enc)
+        except Exception:  # undecryptable (its key was retired): cannot match
+            log.warning("webhook %s has a signature token no configured key decrypts", hook.id)
+            continue
+        expected = signature_for(key, body["token"], body["triggeredAt"])
+        if hmac.compare_digest(expected, body["signature"].lower()):
+            return hook
+    return None
+
+
+@bp.route("/lever/<public_id>", methods=["POST"])
+@csrf.exempt
+def receive(public_id: str):
+    """Verify and store one delivery; 2xx tells Lever not to retry."""
+    from dashboard.lever.models import LeverConnection
+
+    if request.content_length is not None and request.content_length > current_app.config.get(
+            "WEBHOOK_MAX_BYTES", 1024 * 1024):
+        return {"error": "body too large"}, 413
+    raw = request.get_data(cache=False)
+    try:
+        body = parse_delivery(raw)
+    except BadDelivery as exc:
+        return {"error": str(exc)}, 400
+    try:
+        connection = db.session.scalar(select(LeverConnection).where(LeverConnection.public_id == public_id))
+        if connection is None or connection.status == "disconnected":
+            return {"error": "unknown webhook address"}, 404
+        hook = _matching_webhook(connection.id, body)
+        if hook is None:
+            log.warning("webhook rejected: bad signature (connection %s)", connection.id)
+            return {"error": "invalid signature"}, 401
+        if body["triggeredAt"] > time.time() * 1000 + MAX_FUTURE_MS:
+            return {"error": "triggeredAt is in the future"}, 400
+        _touch(hook)
+        data = body["data"]
+        if not data:  # Lever's test delivery
+            db.session.commit()
+            return {"status": "ok", "test": True}, 200
+        if body["event"] not in EVENTS or not data.get("opportunityId"):
+            log.info("webhook event %s ignored", body["event"])
+            db.session.commit()
+            return {"status": "ignored"}, 200
+        return _store(connection, body)
+    except OperationalError:
+        db.session.rollback()
+        log.exception("database unavailable while receiving a webhook")
+        return {"error": "temporarily unavailable"}, 503
+
+
+def _touch(hook) -> None:
+    """Record the last verified delivery (at most once a minute, to keep the hot path cheap)."""
+    from dashboard.models_base import as_utc
+
+    now = utcnow()
+    if hook.last_verified_at is None or (now - as_utc(hook.last_verified_at)).total_seconds() > 60:
+        hook.last_verified_at = now
+
+
+def _store(connection, body: dict):
+    data = body["data"]
+    exists = db.session.scalar(select(InboxDelivery.id).where(
+        InboxDelivery.connection_id == connection.id, InboxDelivery.token == body["token"]))
+    if exists is not None:
+        db.session.commit()
+        return {"status": "duplicate"}, 200
+    db.session.add(InboxDelivery(
+        organisation_id=connection.organisation_id, connection_id=connection.id, token=body["token"],
+        event=body["event"], opportunity_lever_id=data["opportunityId"][:64],
+        to_stage_id=(data.get("toStageId") or None) and data["toStageId"][:64],
+        triggered_at=body["triggeredAt"]))
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same token raced in through another worker
+        db.session.rollback()
+        return {"status": "duplicate"}, 200
+    return {"status": "stored"}, 200

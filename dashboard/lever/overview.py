@@ -1,0 +1,127 @@
+"""Queries behind the overview, linked-jobs and activity pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from dashboard.assessments.models import Assessment
+from dashboard.attempts.models import Attempt
+from dashboard.extensions import db
+from dashboard.lever import catalog
+from dashboard.lever import tags as tag_rules
+from dashboard.lever.records import Effect, InboxDelivery, Invitation, LeverOpportunity, LeverPosting
+
+
+@dataclass
+class JobRow:
+    """One posting as the linked-jobs page shows it."""
+
+    posting: LeverPosting
+    assessments: list[str]
+    trigger: str
+    warnings: list[str]
+    counts: dict = field(default_factory=dict)
+
+
+def jobs(connection) -> tuple[list[JobRow], list[LeverPosting]]:
+    """(postings with one of our tags, with what they resolve to; postings without any)."""
+    brand = connection.tag_brand or "Alooba"
+    postings = db.session.scalars(select(LeverPosting).where(
+        LeverPosting.connection_id == connection.id).order_by(LeverPosting.text)).all()
+    names = dict(db.session.execute(select(Assessment.id, Assessment.name).where(
+        Assessment.organisation_id == connection.organisation_id)).all())
+    counts = _counts_by_posting(connection.organisation_id)
+    linked, untagged = [], []
+    for posting in postings:
+        parsed = tag_rules.parse_posting_tags(brand, posting.tags or [])
+        if not (parsed.assessment_names or parsed.stage_names or parsed.malformed):
+            untagged.append(posting)
+            continue
+        res = catalog.resolve_posting(connection, posting)
+        if res.waits_for_stage:
+            stages = " or ".join(f"“{s}”" for s in res.stage_names)
+            trigger = f"at stage {stages}" + (" (stage not found)" if res.blocked else "")
+        else:
+            trigger = "on application"
+        linked.append(JobRow(posting, [names.get(i, "?") for i in res.assessment_ids], trigger, res.warnings,
+                             counts.get(posting.lever_id, {})))
+    return linked, untagged
+
+
+def _counts_by_posting(organisation_id: int) -> dict[str, dict[str, int]]:
+    rows = db.session.execute(
+        select(LeverOpportunity.posting_lever_id, Attempt.status, func.count(Invitation.id))
+        .join(Invitation, Invitation.opportunity_id == LeverOpportunity.id)
+        .join(Attempt, Attempt.id == Invitation.attempt_id)
+        .where(LeverOpportunity.organisation_id == organisation_id, LeverOpportunity.deleted.is_(False))
+        .group_by(LeverOpportunity.posting_lever_id, Attempt.status)).all()
+    out: dict[str, dict[str, int]] = {}
+    for posting_id, status, count in rows:
+        out.setdefault(posting_id, {})[status] = count
+    return out
+
+
+def tag_suggestions(organisation_id: int, connection) -> list[str]:
+    """The tag to copy for each published assessment."""
+    brand = (connection.tag_brand if connection else None) or "Alooba"
+    names = db.session.scalars(select(Assessment.name).where(
+        Assessment.organisation_id == organisation_id, Assessment.status == "published")
+        .order_by(Assessment.name)).all()
+    return [f"{brand} Assessment - {name}" for name in names]
+
+
+def funnels(organisation_id: int) -> list[dict]:
+    """Per linked job: applied → invited → started → completed → passed."""
+    applied = dict(db.session.execute(
+        select(LeverOpportunity.posting_lever_id, func.count(LeverOpportunity.id))
+        .where(LeverOpportunity.organisation_id == organisation_id, LeverOpportunity.deleted.is_(False),
+               LeverOpportunity.tags_inherited.is_(True))
+        .group_by(LeverOpportunity.posting_lever_id)).all())
+    rows = db.session.execute(
+        select(LeverOpportunity.posting_lever_id, Attempt.status, Attempt.final_score, Assessment.passing_score)
+        .join(Invitation, Invitation.opportunity_id == LeverOpportunity.id)
+        .join(Attempt, Attempt.id == Invitation.attempt_id)
+        .join(Assessment, Assessment.id == Invitation.assessment_id)
+        .where(LeverOpportunity.organisation_id == organisation_id, LeverOpportunity.deleted.is_(False))).all()
+    titles = dict(db.session.execute(select(LeverPosting.lever_id, LeverPosting.text).where(
+        LeverPosting.organisation_id == organisation_id)).all())
+    out: dict[str, dict] = {}
+    for posting_id, count in applied.items():
+        out[posting_id] = {"job": titles.get(posting_id, posting_id), "applied": count, "invited": 0,
+                           "started": 0, "completed": 0, "passed": 0}
+    for posting_id, status, score, passing in rows:
+        f = out.setdefault(posting_id, {"job": titles.get(posting_id, posting_id), "applied": 0, "invited": 0,
+                                        "started": 0, "completed": 0, "passed": 0})
+        f["invited"] += 1
+        if status in ("in_progress", "completed"):
+            f["started"] += 1
+        if status == "completed":
+            f["completed"] += 1
+            if score is not None and score >= passing:
+                f["passed"] += 1
+    return sorted(out.values(), key=lambda f: f["job"])
+
+
+def health(organisation_id: int, connection) -> dict:
+    """Last webhook per event, queue depth and failures, for the overview card."""
+    last = dict(db.session.execute(select(InboxDelivery.event, func.max(InboxDelivery.received_at)).where(
+        InboxDelivery.organisation_id == organisation_id).group_by(InboxDelivery.event)).all())
+    pending = db.session.scalar(select(func.count(Effect.id)).where(
+        Effect.organisation_id == organisation_id, Effect.state.in_(("pending", "claimed")))) or 0
+    return {"last_webhook": last, "pending": pending}
+
+
+def activity(organisation_id: int, kind: str = "", limit: int = 100) -> dict:
+    """Recent deliveries and outbox rows needing a person."""
+    deliveries = []
+    if kind in ("", "webhooks"):
+        deliveries = db.session.scalars(select(InboxDelivery).where(
+            InboxDelivery.organisation_id == organisation_id).order_by(InboxDelivery.id.desc()).limit(limit)).all()
+    failures = []
+    if kind in ("", "failures"):
+        failures = db.session.scalars(select(Effect).where(
+            Effect.organisation_id == organisation_id, Effect.state.in_(("dead", "needs_decision")))
+            .order_by(Effect.id.desc()).limit(limit)).all()
+    return {"deliveries": deliveries, "failures": failures}

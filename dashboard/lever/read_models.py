@@ -1,0 +1,116 @@
+"""Read models for the integration's dashboard pages: bounded queries, paginated, indexed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+
+from dashboard.assessments.models import Assessment
+from dashboard.attempts.models import Attempt, Candidate
+from dashboard.extensions import db
+from dashboard.lever.records import Effect, Invitation, LeverOpportunity, LeverPosting, SyncEvent
+
+PAGE_SIZE = 25
+SYNC_STATES = ("ok", "pending", "failed")
+
+
+@dataclass
+class Page:
+    """One page of rows and what the pager needs."""
+
+    rows: list
+    page: int
+    pages: int
+    total: int
+
+
+def _sync_state_expr():
+    """Per invitation row: failed when any effect of its opportunity is dead or undecided, pending when
+    any is waiting, else ok."""
+    failed = select(func.count(Effect.id)).where(
+        Effect.opportunity_id == LeverOpportunity.id,
+        Effect.state.in_(("dead", "needs_decision"))).scalar_subquery()
+    pending = select(func.count(Effect.id)).where(
+        Effect.opportunity_id == LeverOpportunity.id,
+        Effect.state.in_(("pending", "claimed"))).scalar_subquery()
+    return failed, pending
+
+
+def candidate_rows(organisation_id: int, *, q: str = "", posting: str = "", assessment_id: int | None = None,
+                   status: str = "", sync: str = "", sort: str = "recent", page: int = 1) -> Page:
+    """Candidates invited through Lever: one row per (opportunity, assessment)."""
+    failed, pending = _sync_state_expr()
+    query = (
+        select(Invitation, LeverOpportunity, Attempt, Candidate, Assessment.name, Assessment.passing_score,
+               LeverPosting.text, failed.label("failed"), pending.label("pending"))
+        .join(LeverOpportunity, LeverOpportunity.id == Invitation.opportunity_id)
+        .join(Attempt, Attempt.id == Invitation.attempt_id)
+        .join(Candidate, Candidate.id == Attempt.candidate_id)
+        .join(Assessment, Assessment.id == Invitation.assessment_id)
+        .outerjoin(LeverPosting, (LeverPosting.connection_id == LeverOpportunity.connection_id)
+                   & (LeverPosting.lever_id == LeverOpportunity.posting_lever_id))
+        .where(Invitation.organisation_id == organisation_id, LeverOpportunity.deleted.is_(False))
+    )
+    if q:
+        like = f"%{q.strip().lower()}%"
+        query = query.where(or_(func.lower(Candidate.name).like(like), Candidate.email.like(like)))
+    if posting:
+        query = query.where(LeverOpportunity.posting_lever_id == posting)
+    if assessment_id:
+        query = query.where(Invitation.assessment_id == assessment_id)
+    if status:
+        query = query.where(Attempt.status == status)
+    if sync == "failed":
+        query = query.where(failed > 0)
+    elif sync == "pending":
+        query = query.where(failed == 0, pending > 0)
+    elif sync == "ok":
+        query = query.where(failed == 0, pending == 0)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    order = {
+        "name": (Candidate.name, Invitation.id),
+        "score": (Attempt.final_score.desc().nulls_last(), Invitation.id.desc()),
+        "status": (Attempt.status, Invitation.id.desc()),
+    }.get(sort, (Invitation.id.desc(),))
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    rows = db.session.execute(query.order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return Page(rows=rows, page=page, pages=pages, total=total)
+
+
+def history_for_candidate(organisation_id: int, candidate_id: int, limit: int = 200) -> list[SyncEvent]:
+    """The candidate's sync history, newest first (lines from before the invitation included)."""
+    opp_ids = select(LeverOpportunity.id).where(LeverOpportunity.organisation_id == organisation_id,
+                                                LeverOpportunity.candidate_id == candidate_id)
+    return list(db.session.scalars(select(SyncEvent).where(
+        SyncEvent.organisation_id == organisation_id,
+        or_(SyncEvent.candidate_id == candidate_id, SyncEvent.opportunity_id.in_(opp_ids)),
+    ).order_by(SyncEvent.id.desc()).limit(limit)))
+
+
+def effects_for_candidate(organisation_id: int, candidate_id: int) -> list[Effect]:
+    """Outbox rows of this candidate that are not done: what is waiting or needs a person."""
+    return list(db.session.scalars(select(Effect).where(
+        Effect.organisation_id == organisation_id, Effect.candidate_id == candidate_id,
+        Effect.state.in_(("pending", "claimed", "dead", "needs_decision"))).order_by(Effect.id)))
+
+
+def opportunities_for_candidate(organisation_id: int, candidate_id: int) -> list[LeverOpportunity]:
+    return list(db.session.scalars(select(LeverOpportunity).where(
+        LeverOpportunity.organisation_id == organisation_id, LeverOpportunity.candidate_id == candidate_id
+    ).order_by(LeverOpportunity.id)))
+
+
+def status_counts(organisation_id: int) -> dict[str, int]:
+    """Invitations by attempt status."""
+    rows = db.session.execute(select(Attempt.status, func.count(Invitation.id)).join(
+        Attempt, Attempt.id == Invitation.attempt_id).where(Invitation.organisation_id == organisation_id)
+        .group_by(Attempt.status)).all()
+    return dict(rows)
+
+
+def attention_count(organisation_id: int) -> int:
+    """Outbox rows that failed for good or wait for a decision."""
+    return db.session.scalar(select(func.count(Effect.id)).where(
+        Effect.organisation_id == organisation_id, Effect.state.in_(("dead", "needs_decision")))) or 0
