@@ -1,0 +1,127 @@
+"""The candidate's take flow over HTTP: the secret link, start, parts, time limit, closed links."""
+
+from datetime import timedelta
+
+from dashboard.attempts.models import Attempt
+from dashboard.extensions import db
+from dashboard.models_base import utcnow
+
+
+def _reload(attempt_id):
+    db.session.expire_all()
+    return db.session.get(Attempt, attempt_id)
+
+
+def _parts(attempt):
+    return sorted(attempt.part_scores, key=lambda ps: ps.part.position)
+
+
+def test_unknown_token_is_a_clear_404(client):
+    resp = client.get("/a/not-a-real-token")
+    assert resp.status_code == 404 and "This link is not valid" in resp.get_data(as_text=True)
+    assert client.post("/a/not-a-real-token/start").status_code == 404
+
+
+def test_whole_flow_through_the_browser(client, org, build_assessment, invite):
+    assessment = build_assessment(org, parts=(("auto", 1, 2), ("manual", 1, [10])), time_limit_minutes=45)
+    attempt = invite(org, assessment)
+    page = client.get(f"/a/{attempt.token}").get_data(as_text=True)
+    assert "Data Analyst Assessment" in page and "45 minutes" in page and "Start the assessment" in page
+    assert _reload(attempt.id).status == "invited"  # viewing changes nothing
+
+    resp = client.post(f"/a/{attempt.token}/start")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/a/{attempt.token}/parts/1")
+    attempt = _reload(attempt.id)
+    assert attempt.status == "in_progress" and attempt.started_at is not None
+
+    auto, manual = _parts(attempt)
+    page = client.get(f"/a/{attempt.token}/parts/1").get_data(as_text=True)
+    assert auto.part.questions[0].prompt in page
+    data = {f"q-{q.id}": str(q.correct_choice) for q in auto.part.questions}
+    resp = client.post(f"/a/{attempt.token}/parts/1", data=data)
+    assert resp.headers["Location"].endswith("/parts/2")
+    resp = client.post(f"/a/{attempt.token}/parts/1", data=data, follow_redirects=True)
+    assert "already submitted" in resp.get_data(as_text=True)
+
+    resp = client.post(f"/a/{attempt.token}/parts/2", data={f"q-{manual.part.questions[0].id}": "Text"},
+                       follow_redirects=True)
+    assert "completed this assessment" in resp.get_data(as_text=True)
+    attempt = _reload(attempt.id)
+    assert attempt.status == "completed" and attempt.final_score == 100
+    assert attempt.evaluation_state == "provisional"
+
+    # The completed link stays a clear page; posting again changes nothing.
+    assert client.post(f"/a/{attempt.token}/start").status_code == 200
+    assert "completed" in client.get(f"/a/{attempt.token}").get_data(as_text=True)
+    assert _reload(attempt.id).started_at == attempt.started_at
+
+
+def test_bad_choice_is_refused_with_a_message(client, org, build_assessment, invite):
+    attempt = invite(org, build_assessment(org))
+    client.post(f"/a/{attempt.token}/start")
+    auto = _parts(_reload(attempt.id))[0]
+    for bad in ("9", "x", "-1"):
+        resp = client.post(f"/a/{attempt.token}/parts/1", data={f"q-{auto.part.questions[0].id}": bad},
+                           follow_redirects=True)
+        assert resp.status_code == 200 and "choice does not exist" in resp.get_data(as_text=True)
+    assert _parts(_reload(attempt.id))[0].state == "pending"
+    assert client.get(f"/a/{attempt.token}/parts/7").status_code == 404
+
+
+def test_answers_after_the_time_limit_are_refused_and_the_attempt_finishes(client, org, build_assessment,
+                                                                           invite):
+    attempt = invite(org, build_assessment(org, time_limit_minutes=30))
+    client.post(f"/a/{attempt.token}/start")
+    row = _reload(attempt.id)
+    row.started_at = utcnow() - timedelta(minutes=31)
+    db.session.commit()
+    page = client.get(f"/a/{attempt.token}").get_data(as_text=True)
+    assert "Time is up" in page
+    auto = _parts(row)[0]
+    resp = client.post(f"/a/{attempt.token}/parts/1",
+                       data={f"q-{q.id}": str(q.correct_choice) for q in auto.part.questions})
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Time is up" in text and "not accepted" in text
+    row = _reload(attempt.id)
+    assert row.status == "completed" and row.final_score == 0 and row.evaluation_state == "final"
+
+
+def test_expired_invitation_cannot_be_started(client, org, build_assessment, invite):
+    attempt = invite(org, build_assessment(org, invitation_valid_days=7),
+                     now=utcnow() - timedelta(days=7, minutes=1))
+    resp = client.get(f"/a/{attempt.token}")
+    assert resp.status_code == 410 and "expired" in resp.get_data(as_text=True)
+    resp = client.post(f"/a/{attempt.token}/start")
+    assert resp.status_code == 410
+    row = _reload(attempt.id)
+    assert row.status == "invited" and row.started_at is None
+
+
+def test_cancelled_invitation_is_closed(client, org, build_assessment, invite):
+    from dashboard.attempts import services
+
+    attempt = invite(org, build_assessment(org))
+    services.cancel_attempt(attempt.id, "Role filled")
+    db.session.commit()
+    resp = client.get(f"/a/{attempt.token}")
+    assert resp.status_code == 410 and "cancelled" in resp.get_data(as_text=True)
+    assert client.post(f"/a/{attempt.token}/start").status_code == 410
+    assert client.get(f"/a/{attempt.token}/parts/1").status_code == 410
+    assert _reload(attempt.id).status == "cancelled"
+
+
+def test_parts_before_start_send_back_to_the_landing_page(client, org, build_assessment, invite):
+    attempt = invite(org, build_assessment(org))
+    resp = client.post(f"/a/{attempt.token}/parts/1", data={})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/a/{attempt.token}")
+    assert _reload(attempt.id).answers == []
+
+
+def test_finish_early_scores_unsubmitted_parts_as_blank(client, org, build_assessment, invite):
+    attempt = invite(org, build_assessment(org, parts=(("auto", 1, 2), ("auto", 1, 2))))
+    client.post(f"/a/{attempt.token}/start")
+    auto = _parts(_reload(attempt.id))[0]
+    client.post(f"/a/{attempt.token}/parts/1", data={f"q-{q.id}": str(q.correct_choice) for q in auto.part.questions})
+    client.post(f"/a/{attempt.token}/finish")
+    row = _reload(attempt.id)
+    assert row.status == "completed" and row.final_score == 50 and row.evaluation_state == "final"
