@@ -125,3 +125,15 @@ def test_finish_early_scores_unsubmitted_parts_as_blank(client, org, build_asses
     client.post(f"/a/{attempt.token}/finish")
     row = _reload(attempt.id)
     assert row.status == "completed" and row.final_score == 50 and row.evaluation_state == "final"
+
+
+def test_in_progress_pages_show_the_clock_and_the_parts(client, make_user, org, build_assessment, invite):
+    from tests.conftest import login
+
+    attempt = invite(org, build_assessment(org))
+    client.post(f"/a/{attempt.token}/start")
+    page = client.get(f"/a/{attempt.token}").get_data(as_text=True)
+    assert "Your time ends at" in page and "To do" in page and "Finish the assessment now" in page
+    login(client, make_user("admin", org=org))
+    staff = client.get(f"/people/{attempt.candidate_id}").get_data(as_text=True)
+    assert "In progress" in staff and "Time ends" in staff and "Grant extra time" in staff
