@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from dashboard.lever.models import EVENT_LABELS, WEBHOOK_EVENTS
@@ -26,14 +27,14 @@ class LeverSettingsForm(FlaskForm):
     def set_users(self, users: list[dict] | None) -> None:
         """Offer the cached active Lever users as choices."""
         self.perform_as_user_id.choices = [
-            (u["id"], f"{u['name']} ({u['accessRole'] or 'user'})") for u in (users or [])
+            SelectChoice(u["id"], f"{u['name']} ({u['accessRole'] or 'user'})") for u in (users or [])
         ]
 
 
 class PasteWebhookForm(FlaskForm):
     """The signature token of a webhook created by hand in Lever's settings."""
 
-    event = SelectField("Event", choices=[(e, EVENT_LABELS[e]) for e in WEBHOOK_EVENTS],
+    event = SelectField("Event", choices=[SelectChoice(e, EVENT_LABELS[e]) for e in WEBHOOK_EVENTS],
                         validators=[DataRequired("Choose an event.")])
     token = StringField("Signature token", validators=[
         DataRequired("Paste the signature token."),

@@ -5,7 +5,8 @@ an old one is used twice, so a connection must never be refreshed twice at once:
 
 - PostgreSQL: the refresh runs under `SELECT ... FOR UPDATE` on the connection row, which
   serialises threads and processes alike;
-- SQLite (no row locks): a process-wide lock per connection id.
+- SQLite (no row locks): a process-wide lock per connection id, plus an exclusive `flock` on a
+  lock file next to the database file so that several processes on one machine agree too.
 
 In both cases the row is re-read after the lock is taken (another thread may have refreshed
 meanwhile), and the new tokens are committed in their own transaction BEFORE the new access
@@ -14,6 +15,7 @@ token is handed out, so a crash after Lever's answer never loses the new refresh
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import threading
 from collections.abc import Iterator
@@ -78,6 +80,10 @@ class ConnectionTokenSource:
         self._oauth = oauth or oauth_from_config(current_app.config)
         self._refresh_ahead = refresh_ahead
         self._lock = _process_lock(str(self._engine.url), connection_id)
+        self._lock_path = None
+        database = self._engine.url.database
+        if self._engine.dialect.name == "sqlite" and database and database != ":memory:":
+            self._lock_path = f"{database}.lever-refresh-{connection_id}.lock"
         with self._session() as session:
             conn = session.get(LeverConnection, connection_id)
             if conn is None:
@@ -118,8 +124,20 @@ class ConnectionTokenSource:
         return self._refresh(stale_token=stale_token)
 
     @contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        if self._lock_path is None:
+            yield
+            return
+        with open(self._lock_path, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
     def _locked_row(self) -> Iterator[tuple[Session, LeverConnection | None]]:
-        with self._lock, self._session() as session:
+        with self._lock, self._file_lock(), self._session() as session:
             query = select(LeverConnection).where(LeverConnection.id == self.connection_id)
             if self._engine.dialect.name == "postgresql":
                 query = query.with_for_update()

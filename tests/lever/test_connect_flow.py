@@ -205,3 +205,13 @@ def test_reconnect_while_connected_does_not_duplicate_webhooks(app, client, owne
     after = lever.state()["webhooks"]
     assert len(after) == 5 and {h["id"] for h in after} == before
     assert len(db.session.scalars(select(LeverWebhook)).all()) == 5
+
+
+def test_card_is_part_of_the_organisation_settings_page(app, client, owner, lever):
+    login(client, owner)
+    page = client.get("/settings").get_data(as_text=True)
+    assert 'id="lever-card"' in page and "Not connected" in page and "Enable" in page
+    resp = connect(client, lever)
+    assert resp.headers["Location"].endswith("/settings")
+    page = client.get("/settings").get_data(as_text=True)
+    assert "Lever is connected" in page and "Connected" in page and lever.account_id in page
