@@ -251,16 +251,17 @@ def save_settings():
 def refresh_users():
     """Reload Lever's active users for the perform-as choice."""
     conn = _connection_or_flash()
-    if conn is not None:
-        try:
-            svc.refresh_lever_users(conn, client_for(conn))
-            db.session.commit()
-            flash("Lever's user list was reloaded.", "success")
-        except LeverError as exc:
-            db.session.commit()
-            flash(f"Lever's user list could not be loaded: {exc.message}", "error")
+    if conn is None:
+        return _back()
+    try:
+        svc.refresh_lever_users(conn, client_for(conn))
+        ok, message = True, "Lever's user list was reloaded."
+    except LeverError as exc:
+        ok, message = False, f"Lever's user list could not be loaded: {exc.message}"
+    db.session.commit()
     if _is_htmx():
-        return render_template("lever/_card.html")
+        return render_template("lever/_card.html", lever_card_notice=(ok, message))
+    flash(message, "success" if ok else "error")
     return _back()
 
 

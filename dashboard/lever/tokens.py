@@ -123,6 +123,18 @@ class ConnectionTokenSource:
         """Refresh after Lever refused `stale_token` (401), unless another caller already did."""
         return self._refresh(stale_token=stale_token)
 
+    def keep_alive(self, max_age: timedelta = timedelta(hours=20)) -> bool:
+        """Refresh when the last refresh is older than `max_age` (Lever drops refresh tokens unused
+        for 90 days); True when a refresh happened. For the scheduler's daily job."""
+        before = utcnow() - max_age
+        with self._session() as session:
+            conn = self._usable(session.get(LeverConnection, self.connection_id))
+            last = as_utc(conn.last_refresh_at or conn.connected_at)
+            if last is not None and last >= before and self._fresh(conn):
+                return False
+        self._refresh(stale_token=None, not_since=before)
+        return True
+
     @contextmanager
     def _file_lock(self) -> Iterator[None]:
         if self._lock_path is None:
@@ -143,11 +155,13 @@ class ConnectionTokenSource:
                 query = query.with_for_update()
             yield session, session.scalar(query)
 
-    def _refresh(self, stale_token: str | None) -> str:
+    def _refresh(self, stale_token: str | None, not_since=None) -> str:
         with self._locked_row() as (session, row):
             conn = self._usable(row)
             current = crypto.decrypt(conn.access_token_enc, self._keys)
-            if self._fresh(conn) and (stale_token is None or current != stale_token):
+            recent = not_since is None or (
+                conn.last_refresh_at is not None and as_utc(conn.last_refresh_at) >= not_since)
+            if self._fresh(conn) and recent and (stale_token is None or current != stale_token):
                 return current  # refreshed by someone else while we waited for the lock
             if not conn.refresh_token_enc:
                 mark_reconnect_needed(session, conn, "Lever gave no refresh token; connect again.")

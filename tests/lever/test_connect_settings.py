@@ -55,7 +55,8 @@ def test_perform_as_choice_lists_only_active_lever_users(app, client, connected,
     page = client.get(f"{CONNECT}/").get_data(as_text=True)
     assert "Sam Super (super admin)" in page and "Riley Recruiter" in page
     resp = client.post(f"{CONNECT}/users/refresh", headers={"HX-Request": "true"})
-    assert resp.status_code == 200 and 'id="lever-card"' in resp.get_data(as_text=True)
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and 'id="lever-card"' in body and "user list was reloaded" in body
     assert _reload(connected).lever_users_fetched_at is not None
 
 

@@ -152,3 +152,28 @@ def test_banner_only_for_owners_and_admins(app, client, owner, make_user, connec
     login(client, recruiter)
     page = client.get(f"{CONNECT}/").get_data(as_text=True)
     assert 'class="banner bad"' not in page
+
+
+def test_keep_alive_refreshes_only_when_the_last_refresh_is_old(app, connected, lever):
+    source = ConnectionTokenSource(connected.id)
+    assert source.keep_alive() is False
+    assert lever.token_calls() == 0
+    connected.last_refresh_at = utcnow() - timedelta(days=2)
+    db.session.commit()
+    assert source.keep_alive() is True
+    assert lever.token_calls() == 1
+    db.session.expire_all()
+    assert db.session.get(LeverConnection, connected.id).expires_in() > 3000
+
+
+def test_disconnect_while_reconnect_needed_reports_webhooks_left_in_lever(app, client, connected, lever):
+    lever.sandbox.admin("POST", "/_admin/revoke", json={"client_id": "dashboard-local"})
+    _expire(connected)
+    with pytest.raises(LeverAuthError):
+        ConnectionTokenSource(connected.id).access_token()
+    client.post(f"{CONNECT}/disconnect")
+    message = flash_text(client)
+    assert "could not be removed in Lever" in message and "Candidate hired" in message
+    db.session.expire_all()
+    conn = db.session.get(LeverConnection, connected.id)
+    assert conn.status == "disconnected" and conn.refresh_token_enc is None and conn.webhooks == []
