@@ -16,7 +16,7 @@ class OrgSettingsForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [(tz, tz) for tz in timezone_names()]
+        self.timezone.choices = list(timezone_names())
 
     def validate_timezone(self, field) -> None:
         """Only IANA timezone names."""

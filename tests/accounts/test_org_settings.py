@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dashboard.config import ROOT
 from dashboard.extensions import db
 from dashboard.org import services
 from tests.conftest import login
@@ -14,6 +15,8 @@ def test_owner_sees_editable_settings_with_users_link(owner_client, owner):
     assert 'action="/settings"' in body and owner.organisation.name in body
     assert "/settings/users" in body
     assert "ATS integrations" in body
+    if (ROOT / "templates" / "lever" / "_card.html").exists():
+        assert 'id="lever-card"' in body  # the integration's own card is included
 
 
 def test_owner_updates_name_and_timezone(owner_client, owner):

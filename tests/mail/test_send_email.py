@@ -121,3 +121,49 @@ def test_unknown_template_is_refused(make_org):
     with pytest.raises(MailError, match="Unknown email template"):
         _send(org, template="no_such_template")
     assert _count() == 0
+
+
+def test_concurrent_insert_with_same_key_returns_the_winner(make_org, monkeypatch):
+    from dashboard.mail import services
+
+    org = make_org()
+    winner = _send(org, idempotency_key="race")
+    db.session.commit()
+    real = services._by_key
+    calls = {"n": 0}
+
+    def late_lookup(key):
+        calls["n"] += 1
+        return None if calls["n"] == 1 else real(key)  # the first look-up misses the other insert
+
+    monkeypatch.setattr(services, "_by_key", late_lookup)
+    again = _send(org, idempotency_key="race")
+    db.session.commit()
+    assert again.id == winner.id and _count() == 1
+
+
+def test_smtp_login_when_username_is_configured(app, make_org):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from tests.mail.conftest import Recorder
+
+    seen = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        seen.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"s3cret")
+
+    handler = Recorder()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), authenticator=authenticator,
+                            auth_require_tls=False)
+    controller.start()
+    try:
+        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USERNAME="mailer",
+                          MAIL_PASSWORD="s3cret")
+        org = make_org()
+        assert _send(org).status == "sent"
+    finally:
+        controller.stop()
+    assert seen == [(b"mailer", b"s3cret")]
+    assert len(handler.messages) == 1
