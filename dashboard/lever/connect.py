@@ -70,7 +70,7 @@ def lever_card_context(settings_form=None, paste_form=None) -> dict:
         if settings_form is not None:
             settings_form.set_users(conn.lever_users)
     if not isinstance(paste_form, FlaskForm):
-        paste_form = PasteWebhookForm(formdata=None)
+        paste_form = PasteWebhookForm(formdata=None, prefix="webhook")
     hooks = {e: [h for h in conn.webhooks if h.event == e] for e in WEBHOOK_EVENTS} if conn else {}
     return {
         "conn": conn,
@@ -81,6 +81,7 @@ def lever_card_context(settings_form=None, paste_form=None) -> dict:
         "paste_form": paste_form,
         "history": list(conn.events[:5]) if conn else [],
         "settings_url": settings_url(),
+        "webhook_url": svc.webhook_url(current_app.config, conn) if conn else None,
     }
 
 
@@ -208,7 +209,7 @@ def paste_webhook():
     conn = _connection_or_flash()
     if conn is None:
         return _back()
-    form = PasteWebhookForm()
+    form = PasteWebhookForm(prefix="webhook")
     if not form.validate():
         return render_template("lever/connect_page.html", lever_paste_form=form), 400
     try:

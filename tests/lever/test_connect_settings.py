@@ -62,15 +62,15 @@ def test_perform_as_choice_lists_only_active_lever_users(app, client, connected,
 
 def test_pasted_signature_token_is_stored_encrypted(app, client, connected):
     token = "a1" * 24
-    resp = client.post(f"{CONNECT}/webhooks/paste", data={"event": "candidateHired", "token": token})
+    resp = client.post(f"{CONNECT}/webhooks/paste", data={"webhook-event": "candidateHired", "webhook-token": token})
     assert resp.status_code == 302
     hook = db.session.scalar(select(LeverWebhook).where(LeverWebhook.source == "pasted"))
     assert hook.event == "candidateHired" and hook.lever_webhook_id is None
     assert hook.signature_token_enc != token and crypto.decrypt(hook.signature_token_enc) == token
 
 
-@pytest.mark.parametrize("data", [{"event": "candidateHired", "token": "short"},
-                                  {"event": "interviewCreated", "token": "a" * 48}])
+@pytest.mark.parametrize("data", [{"webhook-event": "candidateHired", "webhook-token": "short"},
+                                  {"webhook-event": "interviewCreated", "webhook-token": "a" * 48}])
 def test_bad_pasted_token_is_refused(app, client, connected, data):
     resp = client.post(f"{CONNECT}/webhooks/paste", data=data)
     assert resp.status_code == 400
