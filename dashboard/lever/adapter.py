@@ -23,15 +23,30 @@ _counts_lock = threading.Lock()
 _call_counts: Counter = Counter()
 
 
+_http = threading.local()
+
+
 def shared_pacer():
-    """The one process-wide `TokenBucketPacer` (created on first use), keyed by Lever account."""
+    """The one process-wide `TokenBucketPacer` (created on first use), keyed by Lever account.
+    Its rate and burst come from LEVER_PACE_RATE / LEVER_PACE_BURST (default 8/s, burst 16)."""
     global _pacer
+    rate = float(current_app.config.get("LEVER_PACE_RATE", 8.0))
+    burst = int(current_app.config.get("LEVER_PACE_BURST", 16))
     with _pacer_lock:
-        if _pacer is None:
+        if _pacer is None or (_pacer.rate, _pacer.burst) != (rate, burst):
             from dashboard.lever.pacing import TokenBucketPacer
 
-            _pacer = TokenBucketPacer()
+            _pacer = TokenBucketPacer(rate, burst)
         return _pacer
+
+
+def _session():
+    """One HTTP session per thread, so connections to Lever are reused across calls."""
+    import requests
+
+    if getattr(_http, "session", None) is None:
+        _http.session = requests.Session()
+    return _http.session
 
 
 def _count_call(method: str, path: str, status: int | None, seconds: float) -> None:
@@ -59,4 +74,6 @@ def client_for(connection: LeverConnection, *, token_source=None):
         raise LeverAuthError(f"Lever is not connected: {reason}", code=getattr(connection, "status", None))
     env = environment_from_config(current_app.config)
     source = token_source or ConnectionTokenSource(connection.id)
-    return LeverClient(env.api_url, source, pacer=shared_pacer(), on_call=_count_call)
+    timeout = (3.05, float(current_app.config.get("LEVER_READ_TIMEOUT", 20)))
+    return LeverClient(env.api_url, source, pacer=shared_pacer(), on_call=_count_call, session=_session(),
+                       timeout=timeout, max_sleep=float(current_app.config.get("LEVER_MAX_SLEEP", 8.0)))

@@ -56,7 +56,8 @@ def perform(effect: Effect, client_for) -> str:
         _log(effect, opp, "retry", f"{label}: paused until Lever is reconnected.", "failed")
         return effect.state
     except LeverOutcomeUnknownError as exc:
-        outbox.mark_retry(effect, f"outcome unknown: {exc}", outcome_unknown=True)
+        # Look again only once Lever has surely finished the lost request.
+        outbox.mark_retry(effect, f"outcome unknown: {exc}", outcome_unknown=True, delay=settle_delay())
         _log(effect, opp, "retry", f"{label}: Lever's answer was lost; checking before trying again.", "failed")
         return effect.state
     except LeverNotFoundError as exc:
@@ -144,6 +145,11 @@ def _set_status(client, opp: LeverOpportunity, brand: str) -> str:
     return f"Lever: status tag is now {wanted}." if wanted else "Lever: status tags removed."
 
 
+def settle_delay() -> timedelta:
+    """How long to wait before checking the outcome of a write whose answer was lost."""
+    return timedelta(seconds=float(current_app.config.get("LEVER_OUTCOME_SETTLE_SECONDS", 60)))
+
+
 def perform_as_user(connection, client) -> str:
     """The Lever user who authors feedback: the admin's choice, else the first active Super Admin."""
     if connection.perform_as_user_id:
@@ -164,7 +170,7 @@ def recover_stale(effect: Effect) -> None:
 
     if effect.kind != "send_invitation":
         outbox.mark_retry(effect, "worker stopped while performing; checking Lever before retrying",
-                          delay=timedelta(seconds=0), outcome_unknown=True)
+                          delay=settle_delay(), outcome_unknown=True)
         return
     attempt = db.session.get(Attempt, effect.attempt_id)
     candidate = db.session.get(Candidate, attempt.candidate_id) if attempt else None

@@ -48,7 +48,8 @@ def finish_and_evaluate(attempt: Attempt, points: float, evaluator_id: int) -> N
     attempts.submit_part(attempt.id, manual.part_id, {q.id: "My analysis" for q in manual.part.questions})
     db.session.commit()
     question = manual.part.questions[0]
-    evaluate_attempt(attempt.id, {question.id: points}, evaluator_id)
+    answer = next(a for a in attempt.answers if a.question_id == question.id)
+    evaluate_attempt(attempt.id, {answer.id: points}, evaluator_id)
     db.session.commit()
 
 
