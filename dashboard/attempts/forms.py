@@ -1,4 +1,4 @@
-"""Forms of the attempts feature (staff actions; the take flow posts per-question fields)."""
+"""Forms of the staff actions on attempts (the take flow reads per-question fields directly)."""
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField
@@ -24,6 +24,3 @@ class CancelForm(FlaskForm):
 
     reason = StringField("Reason (optional)", validators=[Optional(), Length(max=500)])
 
-
-class TakeForm(FlaskForm):
-    """The candidate's forms: CSRF only; answers are read per question from the request."""
