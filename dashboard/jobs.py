@@ -12,13 +12,20 @@ import click
 from flask import Flask, current_app
 
 
-def start_worker_thread(app: Flask, stop: threading.Event) -> threading.Thread:
-    """Run the worker loop in a daemon thread (embedded default and tests)."""
+def start_background(app: Flask, stop: threading.Event) -> list[threading.Thread]:
+    """The worker (and the scheduler, when available) as daemon threads: the embedded default only."""
     from dashboard.lever.worker import run_forever
 
-    thread = threading.Thread(target=run_forever, args=(app, stop), name="worker", daemon=True)
-    thread.start()
-    return thread
+    threads = [threading.Thread(target=run_forever, args=(app, stop), name="worker", daemon=True)]
+    try:
+        from dashboard.scheduler import run_scheduler
+    except ImportError:
+        run_scheduler = None
+    if run_scheduler is not None:
+        threads.append(threading.Thread(target=run_scheduler, args=(app, stop), name="scheduler", daemon=True))
+    for thread in threads:
+        thread.start()
+    return threads
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

@@ -172,11 +172,8 @@ def recover_stale(effect: Effect) -> None:
         outbox.mark_retry(effect, "worker stopped while performing; checking Lever before retrying",
                           delay=settle_delay(), outcome_unknown=True)
         return
-    attempt = db.session.get(Attempt, effect.attempt_id)
-    candidate = db.session.get(Candidate, attempt.candidate_id) if attempt else None
-    sent = candidate is not None and db.session.scalar(select(MailMessage.id).where(
-        MailMessage.organisation_id == effect.organisation_id, MailMessage.to == candidate.email,
-        MailMessage.created_at >= effect.claimed_at)) is not None
+    sent = db.session.scalar(select(MailMessage.id).where(
+        MailMessage.idempotency_key == f"invitation:{effect.attempt_id}")) is not None
     if sent:
         outbox.mark_done(effect)
     elif not current_app.config.get("MAIL_SERVER"):
