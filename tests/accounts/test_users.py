@@ -217,3 +217,12 @@ def test_invite_with_failing_smtp_keeps_user_and_reports(app, owner_client):
     assert services.find_user_by_email("f@example.com") is not None
     msg = db.session.scalar(select(MailMessage).where(MailMessage.to == "f@example.com"))
     assert msg.status == "failed"
+
+
+def test_confirmation_text_with_quotes_cannot_break_out(owner_client, owner):
+    email = "x'+alert`1`+'@example.com"
+    services.create_user(owner.organisation_id, email, "recruiter", name="Quote")
+    db.session.commit()
+    body = owner_client.get("/settings/users").get_data(as_text=True)
+    assert "confirm(&#34;Deactivate x\\u0027+alert`1`+\\u0027@example.com?" in body
+    assert "confirm('Deactivate x'" not in body
