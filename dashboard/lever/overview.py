@@ -11,7 +11,14 @@ from dashboard.attempts.models import Attempt
 from dashboard.extensions import db
 from dashboard.lever import catalog
 from dashboard.lever import tags as tag_rules
-from dashboard.lever.records import Effect, InboxDelivery, Invitation, LeverOpportunity, LeverPosting
+from dashboard.lever.records import (
+    Effect,
+    InboxDelivery,
+    Invitation,
+    LeverAccountCache,
+    LeverOpportunity,
+    LeverPosting,
+)
 
 
 @dataclass
@@ -110,18 +117,36 @@ def health(organisation_id: int, connection) -> dict:
         InboxDelivery.organisation_id == organisation_id).group_by(InboxDelivery.event)).all())
     pending = db.session.scalar(select(func.count(Effect.id)).where(
         Effect.organisation_id == organisation_id, Effect.state.in_(("pending", "claimed")))) or 0
-    return {"last_webhook": last, "pending": pending}
+    cache = db.session.get(LeverAccountCache, connection.id) if connection else None
+    return {"last_webhook": last, "pending": pending,
+            "last_reconciled": cache.postings_refreshed_at if cache else None}
 
 
-def activity(organisation_id: int, kind: str = "", limit: int = 100) -> dict:
-    """Recent deliveries and outbox rows needing a person."""
+ACTIVITY_KINDS = ("", "webhooks", "failures", "scheduler")
+DELIVERY_STATES = ("pending", "claimed", "done", "failed")
+
+
+def scheduler_runs(organisation_id: int, limit: int) -> list | None:
+    """Recent scheduler runs, or None when this installation has no scheduler module."""
+    try:
+        from dashboard.scheduler import recent_runs
+    except ImportError:
+        return None
+    return list(recent_runs(organisation_id, limit))
+
+
+def activity(organisation_id: int, kind: str = "", limit: int = 100, delivery_state: str = "") -> dict:
+    """Recent deliveries, outbox rows needing a person and scheduler runs (each bounded by `limit`)."""
     deliveries = []
     if kind in ("", "webhooks"):
-        deliveries = db.session.scalars(select(InboxDelivery).where(
-            InboxDelivery.organisation_id == organisation_id).order_by(InboxDelivery.id.desc()).limit(limit)).all()
+        query = select(InboxDelivery).where(InboxDelivery.organisation_id == organisation_id)
+        if delivery_state in DELIVERY_STATES:
+            query = query.where(InboxDelivery.state == delivery_state)
+        deliveries = db.session.scalars(query.order_by(InboxDelivery.id.desc()).limit(limit)).all()
     failures = []
     if kind in ("", "failures"):
         failures = db.session.scalars(select(Effect).where(
             Effect.organisation_id == organisation_id, Effect.state.in_(("dead", "needs_decision")))
             .order_by(Effect.id.desc()).limit(limit)).all()
-    return {"deliveries": deliveries, "failures": failures}
+    runs = scheduler_runs(organisation_id, limit) if kind in ("", "scheduler") else []
+    return {"deliveries": deliveries, "failures": failures, "runs": runs}

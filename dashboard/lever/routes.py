@@ -33,10 +33,11 @@ def overview():
     from dashboard.lever import overview as ov
 
     org_id = current_user.organisation_id
-    return render_template("lever/overview.html", connection=_connection(),
+    connection = _connection()
+    return render_template("lever/overview.html", connection=connection,
                            counts=read_models.status_counts(org_id),
                            attention=read_models.attention_count(org_id),
-                           funnels=ov.funnels(org_id), health=ov.health(org_id, _connection()))
+                           funnels=ov.funnels(org_id), health=ov.health(org_id, connection))
 
 
 @bp.route("/jobs")
@@ -110,6 +111,30 @@ def resync(candidate_id: int):
     return redirect(url_for("lever.candidate", candidate_id=cand.id))
 
 
+@bp.route("/attempts/<int:attempt_id>/resend", methods=["POST"])
+@role_required("recruiter")
+def resend(attempt_id: int):
+    """Send a fresh copy of the invitation email and come back to the candidate's sync page."""
+    from dashboard.attempts import services as attempts
+    from dashboard.mail.services import MailError
+
+    attempt = get_scoped_or_404(Attempt, attempt_id, current_user.organisation_id)
+    back = url_for("lever.candidate", candidate_id=attempt.candidate_id)
+    try:
+        attempts.send_invitation(attempt.id, resend=True)
+    except attempts.AttemptError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(back)
+    except MailError as exc:
+        db.session.commit()  # keep the recorded failure visible in the Outbox
+        flash(f"The email could not be sent: {exc}", "error")
+        return redirect(back)
+    db.session.commit()
+    flash(f"Invitation sent again to {attempt.candidate.email}.", "success")
+    return redirect(back)
+
+
 @bp.route("/effects/<int:effect_id>/retry", methods=["POST"])
 @role_required("recruiter")
 def retry(effect_id: int):
@@ -135,4 +160,9 @@ def activity():
     from dashboard.lever import overview as ov
 
     kind = request.args.get("kind", "")
-    return render_template("lever/activity.html", **ov.activity(current_user.organisation_id, kind), kind=kind)
+    if kind not in ov.ACTIVITY_KINDS:
+        kind = ""
+    state = request.args.get("state", "")
+    state = state if state in ov.DELIVERY_STATES else ""
+    return render_template("lever/activity.html", kind=kind, state=state,
+                           **ov.activity(current_user.organisation_id, kind, delivery_state=state))

@@ -1,0 +1,210 @@
+"""Overview, linked jobs, candidates, candidate detail and activity through the test client."""
+
+from __future__ import annotations
+
+import re
+
+from dashboard.extensions import db
+from dashboard.lever.records import Effect, InboxDelivery
+from dashboard.models_base import utcnow
+from tests.conftest import login
+
+
+def body(resp) -> str:
+    assert resp.status_code == 200, resp.status_code
+    return resp.get_data(as_text=True)
+
+
+def names_in(html: str) -> list[str]:
+    """Candidate names in table order."""
+    return re.findall(r'class="cand-name"[^>]*>([^<]+)<', html)
+
+
+def test_overview_shows_connection_counts_funnel_and_attention(client, dash):
+    job = dash.postings["Data Analyst"]
+    dash.invite("Ada One", "ada@example.com", job, status="completed", score=90)
+    dash.invite("Bo Two", "bo@example.com", job, status="in_progress")
+    dash.invite("Cy Three", "cy@example.com", job, effect_state="dead")
+    db.session.commit()
+    html = body(client.get("/lever/"))
+    assert "<title>Overview" in html
+    assert "Connected" in html and dash.connection.lever_account_id in html
+    assert "1 need attention" in html
+    assert 'aria-label="Funnel for Data Analyst: Applied 3, Invited 3, Started 2, Completed 1, Passed 1"' in html
+    assert "<svg" in html
+
+
+def test_overview_without_connection_says_what_to_do(client, make_user):
+    login(client, make_user("owner"))
+    html = body(client.get("/lever/"))
+    assert "Not connected" in html and "Organisation settings" in html
+    assert "No candidates yet" in html
+
+
+def test_linked_jobs_resolve_warn_and_suggest(client, dash):
+    dash.posting("Analyst (typo)", ["Alooba Assessment - data analyst assessment"])
+    dash.posting("Staged", ["Alooba Assessment - Data Analyst Assessment",
+                            "Alooba Assessment Stage - Nowhere"])
+    dash.invite("Ada One", "ada@example.com", dash.postings["Data Analyst"], status="completed", score=70)
+    db.session.commit()
+    html = body(client.get("/lever/jobs"))
+    assert "Data Analyst Assessment" in html
+    assert "on application" in html
+    assert "stage not found" in html
+    assert "Not linked" in html
+    assert "Data Engineer" in html  # collapsed untagged posting
+    assert "<code>Alooba Assessment - Data Analyst Assessment</code>" in html
+
+
+def test_linked_jobs_without_connection(client, make_user):
+    login(client, make_user("owner"))
+    assert "Connect Lever" in body(client.get("/lever/jobs"))
+
+
+def test_candidates_search_filters_sort(client, dash):
+    job, other = dash.postings["Data Analyst"], dash.posting("BI Analyst", ["Alooba Assessment - X"])
+    dash.invite("Zoe Zed", "zoe@example.com", job, status="completed", score=40)
+    dash.invite("Amy Ant", "amy@corp.example", job, status="completed", score=95)
+    dash.invite("Max Mid", "max@example.com", other, status="invited", effect_state="pending")
+    dash.invite("Fay Fail", "fay@example.com", other, status="invited", effect_state="dead")
+    db.session.commit()
+    assert names_in(body(client.get("/lever/candidates?sort=name"))) == ["Amy Ant", "Fay Fail", "Max Mid",
+                                                                         "Zoe Zed"]
+    assert names_in(body(client.get("/lever/candidates?sort=score")))[:2] == ["Amy Ant", "Zoe Zed"]
+    assert names_in(body(client.get("/lever/candidates?q=corp.example"))) == ["Amy Ant"]
+    assert names_in(body(client.get("/lever/candidates?q=ZOE"))) == ["Zoe Zed"]
+    assert names_in(body(client.get(f"/lever/candidates?job={other.lever_id}&sort=name"))) == ["Fay Fail",
+                                                                                               "Max Mid"]
+    assert names_in(body(client.get("/lever/candidates?status=completed&sort=name"))) == ["Amy Ant", "Zoe Zed"]
+    assert names_in(body(client.get("/lever/candidates?sync=failed"))) == ["Fay Fail"]
+    assert names_in(body(client.get("/lever/candidates?sync=pending"))) == ["Max Mid"]
+    assert names_in(body(client.get("/lever/candidates?sync=ok&sort=name"))) == ["Amy Ant", "Zoe Zed"]
+    assert names_in(body(client.get(f"/lever/candidates?assessment={dash.assessment.id}&q=amy"))) == ["Amy Ant"]
+    html = body(client.get("/lever/candidates?q=amy"))
+    assert "95%" in html and "4 - Strong Hire" in html
+    assert 'href="https://hire.example/candidates/' in html
+
+
+def test_candidates_pagination_and_partial(client, dash):
+    job = dash.postings["Data Analyst"]
+    for i in range(30):
+        dash.invite(f"Person {i:02d}", f"p{i:02d}@example.com", job)
+    db.session.commit()
+    first = body(client.get("/lever/candidates?sort=name"))
+    assert len(names_in(first)) == 25 and "page 1 of 2" in first
+    assert "Next" in first
+    second = body(client.get("/lever/candidates?sort=name&page=2"))
+    assert names_in(second) == [f"Person {i}" for i in range(25, 30)]
+    assert body(client.get("/lever/candidates?page=99")).count('class="cand-name"') == 5  # clamped to last
+    partial = body(client.get("/lever/candidates?sort=name", headers={"HX-Request": "true"}))
+    assert "<html" not in partial and len(names_in(partial)) == 25
+
+
+def test_candidates_bad_input_is_a_clear_400_or_ignored(client, dash):
+    assert client.get("/lever/candidates?page=abc").status_code == 400
+    assert client.get("/lever/candidates?assessment=x").status_code == 400
+    assert client.get("/lever/candidates?sort=evil&sync=nope&status=%3Cx%3E").status_code == 200
+
+
+def test_candidates_empty_states(client, dash):
+    html = body(client.get("/lever/candidates"))
+    assert "apply to a linked Lever job" in html
+    dash.invite("Ada One", "ada@example.com", dash.postings["Data Analyst"])
+    db.session.commit()
+    assert "No candidates match" in body(client.get("/lever/candidates?q=nobody"))
+
+
+def test_candidate_detail_shows_attempts_history_and_actions(client, dash):
+    cand = dash.invite("Fay Fail", "fay@example.com", dash.postings["Data Analyst"], effect_state="dead")
+    db.session.commit()
+    html = body(client.get(f"/lever/candidates/{cand.id}"))
+    assert "Fay Fail" in html and "Data Analyst Assessment" in html
+    assert "Invited to Data Analyst Assessment" in html
+    assert "Retry" in html and "Resync from Lever" in html and "Resend invitation" in html
+    assert "hx-trigger" not in html  # nothing pending: no polling
+
+
+def test_candidate_detail_polls_while_work_is_pending(client, dash):
+    cand = dash.invite("Max Mid", "max@example.com", dash.postings["Data Analyst"], effect_state="pending")
+    db.session.commit()
+    html = body(client.get(f"/lever/candidates/{cand.id}"))
+    assert 'hx-trigger="every 2s"' in html
+    partial = body(client.get(f"/lever/candidates/{cand.id}", headers={"HX-Request": "true"}))
+    assert partial.lstrip().startswith("<section") or 'id="candidate-sync"' in partial
+    assert "<html" not in partial
+
+
+def test_retry_requeues_a_dead_effect(client, dash):
+    cand = dash.invite("Fay Fail", "fay@example.com", dash.postings["Data Analyst"], effect_state="dead")
+    db.session.commit()
+    effect = db.session.query(Effect).filter_by(candidate_id=cand.id).one()
+    resp = client.post(f"/lever/effects/{effect.id}/retry")
+    assert resp.status_code == 302
+    db.session.refresh(effect)
+    assert effect.state == "pending"
+
+
+def test_resend_invitation_sends_a_fresh_email(client, dash):
+    from dashboard.mail.models import MailMessage
+
+    cand = dash.invite("Ada One", "ada@example.com", dash.postings["Data Analyst"])
+    db.session.commit()
+    attempt = cand.attempts[0]
+    resp = client.post(f"/lever/attempts/{attempt.id}/resend")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/lever/candidates/{cand.id}")
+    assert db.session.query(MailMessage).filter_by(to="ada@example.com").count() == 1
+
+
+def test_other_organisations_objects_are_404(client, dash, make_user):
+    cand = dash.invite("Ada One", "ada@example.com", dash.postings["Data Analyst"], effect_state="dead")
+    db.session.commit()
+    effect = db.session.query(Effect).filter_by(candidate_id=cand.id).one()
+    attempt_id = cand.attempts[0].id
+    client.post("/logout")
+    login(client, make_user("owner"))
+    assert client.get(f"/lever/candidates/{cand.id}").status_code == 404
+    assert client.post(f"/lever/candidates/{cand.id}/resync").status_code == 404
+    assert client.post(f"/lever/effects/{effect.id}/retry").status_code == 404
+    assert client.post(f"/lever/attempts/{attempt_id}/resend").status_code == 404
+    assert "Ada One" not in body(client.get("/lever/candidates"))
+
+
+def test_activity_lists_deliveries_and_failures_with_filters(client, dash):
+    cand = dash.invite("Fay Fail", "fay@example.com", dash.postings["Data Analyst"], effect_state="dead")
+    db.session.add(InboxDelivery(organisation_id=dash.org.id, connection_id=dash.connection.id, token="t1",
+                                 event="applicationCreated", opportunity_lever_id="opp-abc", triggered_at=1,
+                                 received_at=utcnow(), state="done"))
+    db.session.commit()
+    html = body(client.get("/lever/activity"))
+    assert "applicationCreated" in html and "opp-abc" in html and "Lever answered 500" in html
+    assert f"/lever/candidates/{cand.id}" in html
+    webhooks_only = body(client.get("/lever/activity?kind=webhooks"))
+    assert "applicationCreated" in webhooks_only and "Lever answered 500" not in webhooks_only
+    failures_only = body(client.get("/lever/activity?kind=failures"))
+    assert "applicationCreated" not in failures_only and "Lever answered 500" in failures_only
+
+
+def test_activity_empty_states(client, dash):
+    html = body(client.get("/lever/activity"))
+    assert "Nothing has failed" in html and "No deliveries yet" in html
+
+
+def test_recruiter_reads_but_sees_no_enable_or_disconnect(client, dash, make_user):
+    client.post("/logout")
+    recruiter = make_user("recruiter", org=dash.org)
+    login(client, recruiter)
+    for url in ("/lever/", "/lever/jobs", "/lever/candidates", "/lever/activity"):
+        html = body(client.get(url))
+        assert "Disconnect" not in html and "Enable" not in html
+    settings = client.get("/settings")
+    if settings.status_code == 200:
+        html = settings.get_data(as_text=True)
+        assert ">Disconnect<" not in html and ">Enable<" not in html
+    else:
+        assert settings.status_code == 403
+
+
+def test_anonymous_is_sent_to_login(app):
+    anon = app.test_client()
+    for url in ("/lever/", "/lever/jobs", "/lever/candidates", "/lever/activity", "/lever/candidates/1"):
+        assert anon.get(url).status_code in (302, 401)
