@@ -30,6 +30,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
+    register_observability(app)
     register_checks(app)
     register_integrations(app)
     return app
@@ -100,5 +101,12 @@ def register_integrations(app: Flask) -> None:
 def register_checks(app: Flask) -> None:
     """Refuse requests on an unmigrated database, with a clear message."""
     from dashboard.core.migrations_check import register
+
+    register(app)
+
+
+def register_observability(app: Flask) -> None:
+    """Request ids, JSON logs, security headers, `/metrics` and `/readyz`."""
+    from dashboard.observability import register_observability as register
 
     register(app)

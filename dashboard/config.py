@@ -31,6 +31,16 @@ def _env_int(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a number, got {raw!r}") from exc
+
+
 def instance_secret(name: str, factory=lambda: DEV_SECRET_MARKER + secrets.token_urlsafe(48)) -> str:
     """Return a secret kept in `instance/<name>`, generating it on first use.
 
@@ -78,6 +88,17 @@ class BaseConfig:
     LEVER_CLIENT_SECRET = "dashboard-local-secret"
     SANDBOX_PORT = 5001
     RUN_BACKGROUND = False  # worker + scheduler threads inside the web process (make run only)
+    LEVER_PACE_RATE = 8.0  # client-side requests/s per Lever account (Lever allows 10)
+    LEVER_PACE_BURST = 16
+    LEVER_PACER = "auto"  # auto: shared through PostgreSQL when the database is PostgreSQL; memory; postgres
+    LEVER_READ_TIMEOUT = 20.0
+    LEVER_MAX_SLEEP = 8.0
+    LEVER_OUTCOME_SETTLE_SECONDS = 60.0
+    LEVER_POSTING_TTL = 300
+    EFFECT_CLAIM_TIMEOUT = 120
+    LOG_FORMAT = ""  # json | text | "" (json in production; otherwise Flask's default logging)
+    LOG_LEVEL = "INFO"
+    METRICS_TOKEN = None
 
 
 def load_config() -> dict:
@@ -100,7 +121,7 @@ def load_config() -> dict:
         "PUBLIC_BASE_URL", "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER",
         "RATELIMIT_STORAGE_URI", "LEVER_ENV", "LEVER_CLIENT_ID", "LEVER_CLIENT_SECRET",
         "LEVER_API_URL", "LEVER_AUTHORIZE_URL", "LEVER_TOKEN_URL", "LEVER_AUDIENCE",
-        "LEVER_HIRE_URL", "TAG_BRAND",
+        "LEVER_HIRE_URL", "TAG_BRAND", "LEVER_PACER", "LOG_FORMAT", "LOG_LEVEL", "METRICS_TOKEN",
     ):
         if _env(name) is not None:
             cfg[name] = _env(name)
@@ -108,6 +129,10 @@ def load_config() -> dict:
     cfg["MAIL_USE_TLS"] = _env("MAIL_USE_TLS", "0") in ("1", "true", "yes")
     cfg["SANDBOX_PORT"] = _env_int("SANDBOX_PORT", BaseConfig.SANDBOX_PORT)
     cfg["RESULT_REUSE_DAYS"] = _env_int("RESULT_REUSE_DAYS", BaseConfig.RESULT_REUSE_DAYS)
+    for name in ("LEVER_PACE_RATE", "LEVER_READ_TIMEOUT", "LEVER_MAX_SLEEP", "LEVER_OUTCOME_SETTLE_SECONDS"):
+        cfg[name] = _env_float(name, getattr(BaseConfig, name))
+    for name in ("LEVER_PACE_BURST", "LEVER_POSTING_TTL", "EFFECT_CLAIM_TIMEOUT"):
+        cfg[name] = _env_int(name, getattr(BaseConfig, name))
     cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = env_name != "development"
     return cfg
 
