@@ -6,3 +6,4 @@ from dashboard.attempts import models as attempts_models  # noqa: F401
 from dashboard.lever import models as lever_models  # noqa: F401
 from dashboard.lever import records as lever_records  # noqa: F401
 from dashboard.mail import models as mail_models  # noqa: F401
+from dashboard import scheduler_models  # noqa: F401

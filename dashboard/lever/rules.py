@@ -106,9 +106,44 @@ def apply_opportunity(connection, client, data: dict, *, source: str, to_stage_i
             return opp
         names = catalog.stage_names(connection)
         trigger = f"reached stage “{names.get(opp.stage_lever_id) or names.get(to_stage_id, '?')}”"
+    if _held_for_backfill(connection, opp, data, res.waits_for_stage, to_stage_id):
+        return opp
     for assessment_id in res.assessment_ids:
         invite(connection, opp, assessment_id, trigger)
     return opp
+
+
+BACKFILL_WAITING = "Waiting for the backfill decision: in Lever before the connection was made."
+BACKFILL_SKIPPED = "Not invited: in Lever before the connection, and only new candidates are invited."
+
+
+def trigger_time_ms(data: dict, stage_id: str | None) -> int | None:
+    """When the opportunity met its trigger (Lever ms): entering `stage_id`, else its creation."""
+    if stage_id:
+        entered = [c.get("updatedAt") for c in data.get("stageChanges") or []
+                   if isinstance(c, dict) and c.get("toStageId") == stage_id and isinstance(c.get("updatedAt"), int)]
+        if entered:
+            return max(entered)
+    created = data.get("createdAt")
+    return created if isinstance(created, int) else None
+
+
+def _held_for_backfill(connection, opp: LeverOpportunity, data: dict, by_stage: bool,
+                       to_stage_id: str | None) -> bool:
+    """True (with a history line) when the trigger predates the connection and the admin has not
+    chosen to invite those candidates ('all'); new triggers are never held."""
+    if connection.backfill_decision == "all" or connection.connected_at is None:
+        return False
+    if db.session.scalar(select(Invitation.id).where(Invitation.opportunity_id == opp.id).limit(1)):
+        return False
+    when = trigger_time_ms(data, (to_stage_id or opp.stage_lever_id) if by_stage else None)
+    if when is None or when >= int(as_utc(connection.connected_at).timestamp() * 1000):
+        return False
+    if connection.backfill_decision == "new_only":
+        _note(opp, "decision", BACKFILL_SKIPPED, "info", once=True)
+    else:
+        _note(opp, "decision", BACKFILL_WAITING, "waiting", once=True)
+    return True
 
 
 def invite(connection, opp: LeverOpportunity, assessment_id: int, trigger: str) -> Invitation | None:
