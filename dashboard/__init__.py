@@ -38,6 +38,7 @@ def create_app(config: dict | type | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions to this app."""
+    import dashboard.lever.pacing_pg  # noqa: F401  (shared Lever pacing buckets)
     import dashboard.models  # noqa: F401  (every table known to metadata and Alembic)
     from dashboard.extensions import csrf, db, install_sqlite_pragmas, limiter, login_manager, migrate
 

@@ -27,15 +27,30 @@ _http = threading.local()
 
 
 def shared_pacer():
-    """The one process-wide `TokenBucketPacer` (created on first use), keyed by Lever account.
-    Its rate and burst come from LEVER_PACE_RATE / LEVER_PACE_BURST (default 8/s, burst 16)."""
+    """The pacer every Lever client of this process shares, keyed by Lever account.
+
+    On PostgreSQL (LEVER_PACER `auto` or `postgres`) the buckets live in the database, so every
+    process together stays under the limit; otherwise one in-process `TokenBucketPacer`. Rate
+    and burst come from LEVER_PACE_RATE / LEVER_PACE_BURST (default 8/s, burst 16)."""
     global _pacer
+    from dashboard.extensions import db
+
     rate = float(current_app.config.get("LEVER_PACE_RATE", 8.0))
     burst = int(current_app.config.get("LEVER_PACE_BURST", 16))
+    mode = current_app.config.get("LEVER_PACER") or "auto"
+    engine = db.engine
+    shared = mode == "postgres" or (mode == "auto" and engine.dialect.name == "postgresql")
     with _pacer_lock:
-        if _pacer is None or (_pacer.rate, _pacer.burst) != (rate, burst):
-            from dashboard.lever.pacing import TokenBucketPacer
+        if shared:
+            from dashboard.lever.pacing_pg import PostgresPacer
 
+            if not (isinstance(_pacer, PostgresPacer) and _pacer.engine is engine
+                    and (_pacer.rate, _pacer.burst) == (rate, burst)):
+                _pacer = PostgresPacer(engine, rate, burst)
+            return _pacer
+        from dashboard.lever.pacing import TokenBucketPacer
+
+        if not isinstance(_pacer, TokenBucketPacer) or (_pacer.rate, _pacer.burst) != (rate, burst):
             _pacer = TokenBucketPacer(rate, burst)
         return _pacer
 
@@ -55,6 +70,9 @@ def _count_call(method: str, path: str, status: int | None, seconds: float) -> N
     with _counts_lock:
         _call_counts[(method, status_class)] += 1
     log.debug("lever %s %s -> %s in %.3fs", method, path, status, seconds)
+    from dashboard.observability import metrics
+
+    metrics.lever_call(method, status, seconds)
 
 
 def call_counts() -> dict[tuple[str, str], int]:

@@ -109,9 +109,10 @@ def release_stale_claims(now: datetime | None = None) -> int:
 
     now = now or utcnow()
     cutoff = now - claim_timeout()
-    stale = db.session.scalars(
-        select(Effect).where(Effect.state == "claimed", Effect.claimed_at < cutoff)
-    ).all()
+    query = select(Effect).where(Effect.state == "claimed", Effect.claimed_at < cutoff)
+    if db.engine.dialect.name == "postgresql":  # two workers must not both release (and re-queue) one row
+        query = query.with_for_update(skip_locked=True)
+    stale = db.session.scalars(query).all()
     for effect in stale:
         if as_utc(effect.claimed_at) >= cutoff:
             continue

@@ -31,6 +31,7 @@ from dashboard.lever import crypto
 from dashboard.lever.errors import (
     LeverAuthError,
     LeverBadRequestError,
+    LeverError,
     LeverForbiddenError,
 )
 from dashboard.lever.models import LeverConnection, LeverConnectionEvent
@@ -56,6 +57,13 @@ def oauth_from_config(config) -> object:
 
     return LeverOAuth(environment_from_config(config), config.get("LEVER_CLIENT_ID"),
                       config.get("LEVER_CLIENT_SECRET"))
+
+
+def _refresh_failed(reason: str) -> None:
+    """Report a failed refresh to the metrics."""
+    from dashboard.observability import metrics
+
+    metrics.refresh_failed(reason)
 
 
 def mark_reconnect_needed(session: Session, conn: LeverConnection, reason: str) -> None:
@@ -176,10 +184,15 @@ class ConnectionTokenSource:
                 mark_reconnect_needed(session, conn, reason)
                 session.commit()
                 log.warning("lever connection %s needs reconnecting: %s", conn.id, exc.code)
+                _refresh_failed(str(why))
                 raise LeverAuthError(f"Lever needs to be reconnected. {reason}", status=exc.status,
                                      code=exc.code or "refresh_failed") from exc
+            except LeverError as exc:  # network trouble or a 5xx: the next call tries again
+                _refresh_failed(exc.code or type(exc).__name__)
+                raise
             access = answer.get("access_token")
             if not access:
+                _refresh_failed("bad_token_answer")
                 raise LeverAuthError("Lever's token answer had no access token.", code="bad_token_answer")
             now = utcnow()
             conn.access_token_enc = crypto.encrypt(access, self._keys)

@@ -32,6 +32,13 @@ class BadDelivery(ValueError):
     """The body is not a Lever delivery we can read."""
 
 
+def _count(outcome: str) -> None:
+    """Report the outcome of one delivery to the metrics."""
+    from dashboard.observability import metrics
+
+    metrics.webhook(outcome)
+
+
 def signature_for(key: str, token: str, triggered_at: int) -> str:
     """hex(HMAC-SHA256(key=signatureToken, msg=token + str(triggeredAt)))."""
     return hmac.new(key.encode(), (token + str(triggered_at)).encode(), hashlib.sha256).hexdigest()
@@ -93,35 +100,43 @@ def receive(public_id: str):
 
     if request.content_length is not None and request.content_length > current_app.config.get(
             "WEBHOOK_MAX_BYTES", 1024 * 1024):
+        _count("too_large")
         return {"error": "body too large"}, 413
     raw = request.get_data(cache=False)
     try:
         body = parse_delivery(raw)
     except BadDelivery as exc:
+        _count("bad_request")
         return {"error": str(exc)}, 400
     try:
         connection = db.session.scalar(select(LeverConnection).where(LeverConnection.public_id == public_id))
         if connection is None or connection.status == "disconnected":
+            _count("unknown_address")
             return {"error": "unknown webhook address"}, 404
         hook = _matching_webhook(connection.id, body)
         if hook is None:
             log.warning("webhook rejected: bad signature (connection %s)", connection.id)
+            _count("bad_signature")
             return {"error": "invalid signature"}, 401
         if body["triggeredAt"] > time.time() * 1000 + MAX_FUTURE_MS:
+            _count("bad_request")
             return {"error": "triggeredAt is in the future"}, 400
         _touch(hook)
         data = body["data"]
         if not data:  # Lever's test delivery
             db.session.commit()
+            _count("test")
             return {"status": "ok", "test": True}, 200
         if body["event"] not in EVENTS or not data.get("opportunityId"):
             log.info("webhook event %s ignored", body["event"])
             db.session.commit()
+            _count("ignored")
             return {"status": "ignored"}, 200
         return _store(connection, body)
     except OperationalError:
         db.session.rollback()
         log.exception("database unavailable while receiving a webhook")
+        _count("unavailable")
         return {"error": "temporarily unavailable"}, 503
 
 
@@ -140,6 +155,7 @@ def _store(connection, body: dict):
         InboxDelivery.connection_id == connection.id, InboxDelivery.token == body["token"]))
     if exists is not None:
         db.session.commit()
+        _count("duplicate")
         return {"status": "duplicate"}, 200
     db.session.add(InboxDelivery(
         organisation_id=connection.organisation_id, connection_id=connection.id, token=body["token"],
@@ -150,5 +166,7 @@ def _store(connection, body: dict):
         db.session.commit()
     except IntegrityError:  # the same token raced in through another worker
         db.session.rollback()
+        _count("duplicate")
         return {"status": "duplicate"}, 200
+    _count("stored")
     return {"status": "stored"}, 200

@@ -1,0 +1,28 @@
+"""shared Lever pacing buckets
+
+Revision ID: 5d6e99c25ce3
+Revises: 79193e8447aa
+Create Date: 2025-01-01 00:00:00
+
+"""
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = '5d6e99c25ce3'
+down_revision = '79193e8447aa'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        'lever_pace_buckets',
+        sa.Column('account_key', sa.String(length=200), nullable=False),
+        sa.Column('tat', sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint('account_key'),
+    )
+
+
+def downgrade():
+    op.drop_table('lever_pace_buckets')
