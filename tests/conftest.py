@@ -10,6 +10,7 @@ import hashlib
 import os
 
 import pytest
+from flask import g
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import text
@@ -72,6 +73,13 @@ def app(tmp_path):
         "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
     })
     app.test_client_class = CSRFClient
+
+    @app.teardown_request
+    def _forget_login(exc=None):
+        # Test requests reuse the fixture's app context, so flask-login's per-request user cache
+        # in `g` would otherwise leak from one client (and one test request) to the next.
+        g.pop("_login_user", None)
+
     with app.app_context():
         reset_schema()
         yield app
