@@ -86,6 +86,9 @@ def configure_logging(fmt: str, level: str = "INFO") -> None:
     handler.setFormatter(JsonFormatter() if fmt == "json" else RedactingTextFormatter())
     root.addHandler(handler)
     root.setLevel(level.upper())
+    for name, logger in logging.root.manager.loggerDict.items():  # a logging fileConfig may have muted ours
+        if name.startswith("dashboard") and isinstance(logger, logging.Logger):
+            logger.disabled = False
 
 
 def register(app: Flask) -> None:

@@ -1,0 +1,95 @@
+"""A PostgreSQL database of our own (migrated with `flask db upgrade`), an app bound to it, and
+helpers to run the production processes (gunicorn, `flask worker`, `flask scheduler`)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from dashboard import create_app
+from dashboard.config import ROOT, TestConfig
+from dashboard.extensions import db
+
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def flask_cli(env: dict, *args: str, **kw) -> subprocess.CompletedProcess:
+    """Run `flask --app wsgi.py <args>` with `env` and wait for it."""
+    return subprocess.run([sys.executable, "-m", "flask", "--app", str(ROOT / "wsgi.py"), *args], env=env,
+                          cwd=str(ROOT), capture_output=True, text=True, timeout=120, **kw)
+
+
+def wait_http(url: str, status: int = 200, timeout: float = 30.0) -> None:
+    """Wait until `url` answers `status`."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 (loopback)
+                if resp.status == status:
+                    return
+        except urllib.error.HTTPError as exc:
+            last = exc.code
+            if exc.code == status:
+                return
+        except OSError as exc:
+            last = exc
+        time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer {status} (last: {last})")
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh, empty PostgreSQL database for this test (dropped afterwards)."""
+    name = f"dashboard_prod_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def prod_env(pg_url, tmp_path):
+    """Environment for production processes on `pg_url`; the database is migrated."""
+    env = dict(os.environ)
+    for key in ("TEST_DATABASE_URL", "FLASK_APP"):
+        env.pop(key, None)
+    env.update({
+        "APP_ENV": "production", "DATABASE_URL": pg_url.replace("+psycopg", ""),
+        "SECRET_KEY": "production-test-secret-" + uuid.uuid4().hex,
+        "TOKEN_ENCRYPTION_KEYS": TestConfig.TOKEN_ENCRYPTION_KEYS,
+        "PUBLIC_BASE_URL": "http://127.0.0.1:8000", "LOG_FORMAT": "json",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"), "PYTHONUNBUFFERED": "1",
+        "PYTHONPATH": str(ROOT),
+    })
+    done = flask_cli(env, "db", "upgrade")
+    assert done.returncode == 0, done.stderr
+    return env
+
+
+@pytest.fixture
+def pg_app(pg_url, prod_env):
+    """An app in this test process bound to the migrated PostgreSQL database."""
+    app = create_app({**{k: v for k, v in vars(TestConfig).items() if k.isupper()},
+                      "SQLALCHEMY_DATABASE_URI": pg_url})
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
