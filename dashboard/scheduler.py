@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dashboard.extensions import db
 from dashboard.models_base import utcnow
-from dashboard.scheduler_jobs import JOBS, first_run_time, run_job
+from dashboard.scheduler_jobs import JOBS, first_run_time, run_job, setting
 from dashboard.scheduler_models import SchedulerLease
 
 log = logging.getLogger(__name__)
@@ -77,8 +77,8 @@ class LeasedScheduler:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.holder = holder_id()
-        self.ttl = timedelta(seconds=int(app.config.get("SCHEDULER_LEASE_SECONDS", 30)))
-        self.renew_every = float(app.config.get("SCHEDULER_RENEW_SECONDS", 10))
+        self.ttl = timedelta(seconds=float(setting(app.config, "SCHEDULER_LEASE_SECONDS", 30)))
+        self.renew_every = float(setting(app.config, "SCHEDULER_RENEW_SECONDS", 10))
         self._held_until = 0.0  # monotonic time until which our lease is certainly valid
         self.scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
         self.active = False
@@ -94,7 +94,7 @@ class LeasedScheduler:
                 return
             with self.app.app_context():
                 try:
-                    run_job(job_id)
+                    run_job(job_id, runner=self.holder)
                 except Exception:
                     log.exception("job %s crashed", job_id)
                 finally:

@@ -7,6 +7,7 @@ organisation's failure is recorded and the next one still runs), once for all ot
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -34,7 +35,15 @@ class JobSpec:
 
     def interval(self, config) -> timedelta:
         """The configured interval."""
-        return timedelta(seconds=int(config.get(self.interval_key, self.default_seconds)))
+        return timedelta(seconds=float(setting(config, self.interval_key, self.default_seconds)))
+
+
+def setting(config, key: str, default):
+    """A scheduler setting: the app's configuration, else the environment, else `default`."""
+    value = config.get(key)
+    if value is None:
+        value = os.environ.get(key)
+    return default if value in (None, "") else value
 
 
 def _postings(connection_id, counter):
@@ -81,11 +90,12 @@ def intervals(config=None) -> dict[str, timedelta]:
     return {spec.id: spec.interval(config) for spec in JOBS}
 
 
-def record_run(job: str, organisation_id: int | None, work: Callable, *, trigger: str = "schedule") -> JobRun:
+def record_run(job: str, organisation_id: int | None, work: Callable, *, trigger: str = "schedule",
+               runner: str | None = None) -> JobRun:
     """Run `work(counter)` as one recorded run: start, end, Lever calls, changes or the error."""
     from dashboard.lever.reconcile import CallCounter
 
-    run = JobRun(job=job, organisation_id=organisation_id, trigger=trigger, status="running",
+    run = JobRun(job=job, organisation_id=organisation_id, trigger=trigger, runner=runner, status="running",
                  started_at=utcnow(), changes={})
     db.session.add(run)
     db.session.commit()
@@ -106,19 +116,20 @@ def record_run(job: str, organisation_id: int | None, work: Callable, *, trigger
     return run
 
 
-def run_job(job_id: str, *, organisation_id: int | None = None, trigger: str = "schedule") -> list[JobRun]:
+def run_job(job_id: str, *, organisation_id: int | None = None, trigger: str = "schedule",
+            runner: str | None = None) -> list[JobRun]:
     """Run one job now (for one organisation when given); returns the recorded runs."""
     from dashboard.lever.reconcile import connected_connections
 
     spec = JOBS_BY_ID[job_id]
     if not spec.per_organisation:
-        return [record_run(spec.id, None, spec.func, trigger=trigger)]
+        return [record_run(spec.id, None, spec.func, trigger=trigger, runner=runner)]
     runs = []
     for connection_id, org_id in connected_connections():
         if organisation_id is not None and org_id != organisation_id:
             continue
         runs.append(record_run(spec.id, org_id, lambda counter, cid=connection_id: spec.func(cid, counter),
-                               trigger=trigger))
+                               trigger=trigger, runner=runner))
     return runs
 
 

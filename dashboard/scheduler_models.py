@@ -38,6 +38,7 @@ class JobRun(db.Model):
     job: Mapped[str] = mapped_column(String(40))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), nullable=True)
     trigger: Mapped[str] = mapped_column(String(20), default="schedule")  # schedule | manual
+    runner: Mapped[str | None] = mapped_column(String(120), nullable=True)  # scheduler process, if any
     status: Mapped[str] = mapped_column(String(12), default="running")  # running | ok | failed
     started_at: Mapped[datetime] = mapped_column(TS, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
