@@ -1,0 +1,116 @@
+"""Generated from the URL map: another organisation's ids answer 404 on every route that takes an
+int id, and no GET route writes to the database."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from dashboard.extensions import db
+from tests.conftest import login
+from tests.security.conftest import int_arguments, make_objects, row_counts
+from tests.security.test_route_matrix import _collection_app, snapshot
+
+CANDIDATE_PREFIX = "/a/"  # the candidate's pages are addressed by their secret token, not by org
+
+
+def _id_rules(app) -> list[tuple[str, str, str]]:
+    out = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or rule.rule.startswith(CANDIDATE_PREFIX) or not int_arguments(rule):
+            continue
+        for method in sorted(set(rule.methods or ()) & {"GET", "POST", "PUT", "PATCH", "DELETE"}):
+            out.append((rule.rule, method, rule.endpoint))
+    return sorted(out)
+
+
+ID_RULES = _id_rules(_collection_app())
+GET_RULES = sorted((r.rule, r.endpoint) for r in _collection_app().url_map.iter_rules()
+                   if "GET" in (r.methods or ()) and r.endpoint != "static")
+
+
+def _url(app, rule_text: str, endpoint: str, ids: dict[str, int], token: str = "") -> str:
+    from flask import url_for
+    from werkzeug.routing.converters import AnyConverter
+
+    rule = next(r for r in app.url_map.iter_rules(endpoint) if r.rule == rule_text)
+    values = {}
+    for name, conv in rule._converters.items():
+        if name in ids:
+            values[name] = ids[name]
+        elif isinstance(conv, AnyConverter):
+            values[name] = sorted(conv.items)[0]
+        elif name == "token":
+            values[name] = token
+        elif name == "position":
+            values[name] = 1
+        elif name == "direction":
+            values[name] = "down"
+        elif name == "public_id":
+            values[name] = "unknown"
+        elif name == "filename":
+            values[name] = "css/app.css"
+        else:
+            raise AssertionError(f"{rule_text}: no real value for argument {name!r}; add a factory for it")
+    with app.test_request_context():
+        return url_for(endpoint, **values)
+
+
+@pytest.fixture
+def two_orgs(make_org, make_user):
+    """Organisation A with one object of every kind; organisation B with its own assessment."""
+    org_a, org_b = make_org("Org A"), make_org("Org B")
+    a = make_objects(org_a.id, make_user("owner", org=org_a, email="owner-a@example.com"), prefix="a")
+    b = make_objects(org_b.id, make_user("owner", org=org_b, email="owner-b@example.com"), prefix="b")
+    return a, b
+
+
+def test_every_int_argument_has_a_factory(app, two_orgs):
+    a, _ = two_orgs
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith(CANDIDATE_PREFIX):
+            continue
+        for name in int_arguments(rule):
+            assert name in a.ids, f"{rule.rule}: teach make_objects to create a {name}"
+
+
+@pytest.mark.parametrize("rule,method,endpoint", ID_RULES, ids=[f"{m} {r}" for r, m, _ in ID_RULES])
+def test_other_organisations_ids_answer_404(app, client, two_orgs, rule, method, endpoint):
+    a, b = two_orgs
+    login(client, b.owner)
+    names = int_arguments(next(r for r in app.url_map.iter_rules(endpoint) if r.rule == rule))
+    # every argument foreign, then each argument foreign on its own next to B's own ids
+    combos = [dict(a.ids)]
+    if len(names) > 1:
+        combos += [{**b.ids, name: a.ids[name]} for name in names]
+    before = snapshot()
+    for ids in combos:
+        url = _url(app, rule, endpoint, ids)
+        resp = client.open(url, method=method, data={"name": "x", "role": "recruiter", "days": "1",
+                                                     "minutes": "5", "reason": "x"})
+        assert resp.status_code == 404, f"{method} {url} answered {resp.status_code} to another organisation"
+    assert snapshot() == before
+
+
+def test_get_routes_write_nothing(app, client, two_orgs):
+    from tests.support.connections import direct_connection
+
+    a, _ = two_orgs
+    direct_connection(a.organisation_id)
+    login(client, a.owner)
+    db.session.commit()
+    for rule, endpoint in GET_RULES:
+        url = _url(app, rule, endpoint, a.ids, a.token)
+        before, counts = snapshot(), row_counts()
+        resp = client.get(url)
+        # readiness answers 503 while no worker or scheduler has reported in: that is its job
+        assert resp.status_code < 500 or (rule == "/readyz" and resp.status_code == 503), \
+            f"GET {url} answered {resp.status_code}"
+        assert row_counts() == counts, f"GET {url} added or removed rows"
+        assert snapshot() == before, f"GET {url} changed the database"
+
+
+def test_get_routes_are_all_covered():
+    assert {r for r, _ in GET_RULES} >= {"/", "/lever/", "/outbox/<int:message_id>", "/a/<token>"}
+    assert list(itertools.chain(ID_RULES))
