@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dashboard.extensions import db
@@ -134,7 +134,7 @@ class InboxDelivery(db.Model):
     event: Mapped[str] = mapped_column(String(64))
     opportunity_lever_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     to_stage_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    triggered_at: Mapped[int] = mapped_column()
+    triggered_at: Mapped[int] = mapped_column(BigInteger)  # epoch milliseconds
     received_at: Mapped[datetime] = mapped_column(TS, default=utcnow)
     state: Mapped[str] = mapped_column(String(16), default="pending")  # pending/claimed/done/failed
     attempts: Mapped[int] = mapped_column(default=0)

@@ -1,4 +1,4 @@
-"""shared Lever pacing buckets
+"""shared Lever pacing buckets; webhook timestamps (epoch ms) as BIGINT
 
 Revision ID: 5d6e99c25ce3
 Revises: 79193e8447aa
@@ -22,7 +22,13 @@ def upgrade():
         sa.Column('tat', sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint('account_key'),
     )
+    with op.batch_alter_table('lever_inbox', schema=None) as batch_op:
+        batch_op.alter_column('triggered_at', existing_type=sa.Integer(), type_=sa.BigInteger(),
+                              existing_nullable=False)
 
 
 def downgrade():
+    with op.batch_alter_table('lever_inbox', schema=None) as batch_op:
+        batch_op.alter_column('triggered_at', existing_type=sa.BigInteger(), type_=sa.Integer(),
+                              existing_nullable=False)
     op.drop_table('lever_pace_buckets')
