@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, or_, select
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, String, Text, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dashboard.extensions import db
@@ -56,7 +56,7 @@ class ReconcileState(db.Model):
     connection_id: Mapped[int] = mapped_column(ForeignKey("lever_connections.id"), primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     # Lever `updatedAt` (ms) up to which every change has been applied; None before the first run.
-    watermark_ms: Mapped[int | None] = mapped_column(nullable=True)
+    watermark_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     # Postings whose opportunities have been listed completely at least once.
     listed_postings: Mapped[list] = mapped_column(JSON, default=list)
     full_pass_requested: Mapped[bool] = mapped_column(default=False)

@@ -47,7 +47,7 @@ def upgrade():
     op.create_table('lever_reconcile_state',
     sa.Column('connection_id', sa.Integer(), nullable=False),
     sa.Column('organisation_id', sa.Integer(), nullable=False),
-    sa.Column('watermark_ms', sa.Integer(), nullable=True),
+    sa.Column('watermark_ms', sa.BigInteger(), nullable=True),
     sa.Column('listed_postings', sa.JSON(), nullable=False),
     sa.Column('full_pass_requested', sa.Boolean(), nullable=False),
     sa.Column('last_completed_at', sa.DateTime(timezone=True), nullable=True),

@@ -36,8 +36,8 @@ def _summaries() -> list[str]:
 
 def test_backfill_all_invites_the_candidates_already_there(world):
     ids = _pre_existing(world, 2)
-    run_job("postings")
-    run_job("opportunities")
+    runs = run_job("postings") + run_job("opportunities")
+    assert all(r.status == "ok" for r in runs), [r.error for r in runs]
     world.drain()
     assert db.session.scalar(select(func.count(Invitation.id))) == 0
     assert _summaries().count(BACKFILL_WAITING) == 2
