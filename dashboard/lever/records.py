@@ -82,7 +82,7 @@ class LeverOpportunity(db.Model):
     hired: Mapped[bool] = mapped_column(default=False)
     deleted: Mapped[bool] = mapped_column(default=False)
     tags_inherited: Mapped[bool] = mapped_column(default=False)
-    lever_updated_at: Mapped[int | None] = mapped_column(nullable=True)  # Lever's ms timestamp
+    lever_updated_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # Lever's ms timestamp
     first_seen_at: Mapped[datetime] = mapped_column(TS, default=utcnow)
     last_synced_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
 

@@ -25,9 +25,15 @@ def upgrade():
     with op.batch_alter_table('lever_inbox', schema=None) as batch_op:
         batch_op.alter_column('triggered_at', existing_type=sa.Integer(), type_=sa.BigInteger(),
                               existing_nullable=False)
+    with op.batch_alter_table('lever_opportunities', schema=None) as batch_op:
+        batch_op.alter_column('lever_updated_at', existing_type=sa.Integer(), type_=sa.BigInteger(),
+                              existing_nullable=True)
 
 
 def downgrade():
+    with op.batch_alter_table('lever_opportunities', schema=None) as batch_op:
+        batch_op.alter_column('lever_updated_at', existing_type=sa.BigInteger(), type_=sa.Integer(),
+                              existing_nullable=True)
     with op.batch_alter_table('lever_inbox', schema=None) as batch_op:
         batch_op.alter_column('triggered_at', existing_type=sa.BigInteger(), type_=sa.Integer(),
                               existing_nullable=False)
