@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from dashboard.assessments.models import Assessment
 from dashboard.attempts.models import Attempt
@@ -40,13 +40,17 @@ def jobs(connection) -> tuple[list[JobRow], list[LeverPosting]]:
     names = dict(db.session.execute(select(Assessment.id, Assessment.name).where(
         Assessment.organisation_id == connection.organisation_id)).all())
     counts = _counts_by_posting(connection.organisation_id)
+    published, others = catalog.assessment_names(connection.organisation_id)  # once, not per posting
+    stages: dict[str, str] | None = None
     linked, untagged = [], []
     for posting in postings:
         parsed = tag_rules.parse_posting_tags(brand, posting.tags or [])
         if not (parsed.assessment_names or parsed.stage_names or parsed.malformed):
             untagged.append(posting)
             continue
-        res = catalog.resolve_posting(connection, posting)
+        if parsed.stage_names and stages is None:
+            stages = catalog.stage_map(connection)
+        res = tag_rules.resolve(parsed, published, others, stages if parsed.stage_names else {})
         if res.waits_for_stage:
             stages = " or ".join(f"“{s}”" for s in res.stage_names)
             trigger = f"at stage {stages}" + (" (stage not found)" if res.blocked else "")
@@ -86,28 +90,27 @@ def funnels(organisation_id: int) -> list[dict]:
         .where(LeverOpportunity.organisation_id == organisation_id, LeverOpportunity.deleted.is_(False),
                LeverOpportunity.tags_inherited.is_(True))
         .group_by(LeverOpportunity.posting_lever_id)).all())
-    rows = db.session.execute(
-        select(LeverOpportunity.posting_lever_id, Attempt.status, Attempt.final_score, Assessment.passing_score)
+    started = case((Attempt.status.in_(("in_progress", "completed")), 1), else_=0)
+    completed = case((Attempt.status == "completed", 1), else_=0)
+    passed = case(((Attempt.status == "completed") & (Attempt.final_score >= Assessment.passing_score), 1), else_=0)
+    rows = db.session.execute(  # aggregated in the database: one row per job, never one per candidate
+        select(LeverOpportunity.posting_lever_id, func.count(Invitation.id), func.sum(started),
+               func.sum(completed), func.sum(passed))
         .join(Invitation, Invitation.opportunity_id == LeverOpportunity.id)
         .join(Attempt, Attempt.id == Invitation.attempt_id)
         .join(Assessment, Assessment.id == Invitation.assessment_id)
-        .where(LeverOpportunity.organisation_id == organisation_id, LeverOpportunity.deleted.is_(False))).all()
+        .where(LeverOpportunity.organisation_id == organisation_id, LeverOpportunity.deleted.is_(False))
+        .group_by(LeverOpportunity.posting_lever_id)).all()
     titles = dict(db.session.execute(select(LeverPosting.lever_id, LeverPosting.text).where(
         LeverPosting.organisation_id == organisation_id)).all())
     out: dict[str, dict] = {}
     for posting_id, count in applied.items():
         out[posting_id] = {"job": titles.get(posting_id, posting_id), "applied": count, "invited": 0,
                            "started": 0, "completed": 0, "passed": 0}
-    for posting_id, status, score, passing in rows:
-        f = out.setdefault(posting_id, {"job": titles.get(posting_id, posting_id), "applied": 0, "invited": 0,
-                                        "started": 0, "completed": 0, "passed": 0})
-        f["invited"] += 1
-        if status in ("in_progress", "completed"):
-            f["started"] += 1
-        if status == "completed":
-            f["completed"] += 1
-            if score is not None and score >= passing:
-                f["passed"] += 1
+    for posting_id, invited, n_started, n_completed, n_passed in rows:
+        f = out.setdefault(posting_id, {"job": titles.get(posting_id, posting_id), "applied": 0})
+        f.update(invited=invited, started=int(n_started or 0), completed=int(n_completed or 0),
+                 passed=int(n_passed or 0))
     return sorted(out.values(), key=lambda f: f["job"])
 
 

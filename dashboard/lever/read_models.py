@@ -12,7 +12,10 @@ from dashboard.extensions import db
 from dashboard.lever.records import Effect, Invitation, LeverOpportunity, LeverPosting, SyncEvent
 
 PAGE_SIZE = 25
+COUNT_CAP = 1000  # beyond this the pager says "1,000+": an exact count would read every matching row
 SYNC_STATES = ("ok", "pending", "failed")
+FAILED_STATES = ("dead", "needs_decision")
+PENDING_STATES = ("pending", "claimed")
 
 
 @dataclass
@@ -23,6 +26,7 @@ class Page:
     page: int
     pages: int
     total: int
+    capped: bool = False
 
 
 def _sync_state_expr():
@@ -52,6 +56,36 @@ def candidate_rows(organisation_id: int, *, q: str = "", posting: str = "", asse
                    & (LeverPosting.lever_id == LeverOpportunity.posting_lever_id))
         .where(Invitation.organisation_id == organisation_id, LeverOpportunity.deleted.is_(False))
     )
+    query = _filtered(query, organisation_id, q=q, posting=posting, assessment_id=assessment_id, status=status,
+                      sync=sync)
+    counted = query.with_only_columns(Invitation.id).limit(COUNT_CAP + 1).subquery()
+    total = db.session.scalar(select(func.count()).select_from(counted)) or 0
+    capped = total > COUNT_CAP
+    order = {
+        "name": (Candidate.name, Invitation.id),
+        "score": (Attempt.final_score.desc().nulls_last(), Invitation.id.desc()),
+        "status": (Attempt.status, Invitation.id.desc()),
+    }.get(sort, (Invitation.id.desc(),))
+    pages = max(1, -(-min(total, COUNT_CAP) // PAGE_SIZE))
+    page = max(1, page) if capped else min(max(1, page), pages)
+    rows = db.session.execute(query.order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    if capped and not rows and page > 1:  # past the end of a long list: show the last rows instead
+        return candidate_rows(organisation_id, q=q, posting=posting, assessment_id=assessment_id, status=status,
+                              sync=sync, sort=sort, page=pages)
+    if capped:
+        pages = max(pages, page + (1 if len(rows) == PAGE_SIZE else 0))
+    return Page(rows=rows, page=page, pages=pages, total=min(total, COUNT_CAP), capped=capped)
+
+
+def _effect_opportunities(organisation_id: int, states: tuple[str, ...]):
+    """Opportunity ids with an outbox row in one of `states` (a small set: found through the state index)."""
+    return select(Effect.opportunity_id).where(Effect.organisation_id == organisation_id,
+                                               Effect.state.in_(states), Effect.opportunity_id.is_not(None))
+
+
+def _filtered(query, organisation_id: int, *, q: str, posting: str, assessment_id: int | None, status: str,
+              sync: str):
+    """Apply the list filters to the candidates query."""
     if q:
         like = f"%{q.strip().lower()}%"
         query = query.where(or_(func.lower(Candidate.name).like(like), Candidate.email.like(like)))
@@ -61,22 +95,15 @@ def candidate_rows(organisation_id: int, *, q: str = "", posting: str = "", asse
         query = query.where(Invitation.assessment_id == assessment_id)
     if status:
         query = query.where(Attempt.status == status)
+    failed = _effect_opportunities(organisation_id, FAILED_STATES)
+    pending = _effect_opportunities(organisation_id, PENDING_STATES)
     if sync == "failed":
-        query = query.where(failed > 0)
+        query = query.where(Invitation.opportunity_id.in_(failed))
     elif sync == "pending":
-        query = query.where(failed == 0, pending > 0)
+        query = query.where(Invitation.opportunity_id.in_(pending), Invitation.opportunity_id.not_in(failed))
     elif sync == "ok":
-        query = query.where(failed == 0, pending == 0)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    order = {
-        "name": (Candidate.name, Invitation.id),
-        "score": (Attempt.final_score.desc().nulls_last(), Invitation.id.desc()),
-        "status": (Attempt.status, Invitation.id.desc()),
-    }.get(sort, (Invitation.id.desc(),))
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(1, page), pages)
-    rows = db.session.execute(query.order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    return Page(rows=rows, page=page, pages=pages, total=total)
+        query = query.where(Invitation.opportunity_id.not_in(failed), Invitation.opportunity_id.not_in(pending))
+    return query
 
 
 def history_for_candidate(organisation_id: int, candidate_id: int, limit: int = 200) -> list[SyncEvent]:

@@ -91,7 +91,7 @@ def test_candidates_pagination_and_partial(client, dash):
         dash.invite(f"Person {i:02d}", f"p{i:02d}@example.com", job)
     db.session.commit()
     first = body(client.get("/lever/candidates?sort=name"))
-    assert len(names_in(first)) == 25 and "page 1 of 2" in first
+    assert len(names_in(first)) == 25 and "30 rows · page 1 of 2" in first
     assert "Next" in first
     second = body(client.get("/lever/candidates?sort=name&page=2"))
     assert names_in(second) == [f"Person {i}" for i in range(25, 30)]

@@ -1,0 +1,132 @@
+"""B4: dashboard pages over 100,000 candidates and 1,000,000 sync-history rows, on SQLite and PostgreSQL.
+
+Median server time of the candidates list (filtered, paginated), candidate detail and linked jobs,
+measured in-process against `/healthz` in the same run. Target: each ≤ 5 × the static page.
+
+    python -m bench.b4_dashboard [--engines sqlite,postgresql] [--candidates N] [--history N] [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+
+from bench import datagen
+
+PG_ADMIN = os.environ.get("B4_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_DB = os.environ.get("B4_PG_DB", "bench_b4")
+BAR = 5.0
+
+
+def _pg_url() -> str:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{PG_DB}"')
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + PG_DB
+
+
+def _app(url: str):
+    from dashboard import create_app
+    from dashboard.config import TestConfig
+
+    settings = {k: v for k, v in vars(TestConfig).items() if k.isupper()}
+    settings.update({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "TESTING": False,
+                     "WTF_CSRF_ENABLED": False})
+    return create_app(settings)
+
+
+def _measure(client, url: str, repeat: int) -> list[float]:
+    for _ in range(3):  # warm caches and compiled templates
+        assert client.get(url).status_code == 200, url
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        resp = client.get(url)
+        times.append((time.perf_counter() - t0) * 1000)
+        assert resp.status_code == 200, url
+    return times
+
+
+def run_engine(engine: str, candidates: int, history: int, repeat: int) -> list[tuple]:
+    """Build the data set on one engine and time each page; returns table rows."""
+    from dashboard.extensions import db
+
+    tmp = tempfile.mkdtemp(prefix="b4-")
+    url = _pg_url() if engine == "postgresql" else f"sqlite:///{tmp}/b4.db"
+    app = _app(url)
+    with app.app_context():
+        db.create_all()
+        info = datagen.generate(candidates=candidates, history=history)
+        if engine == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("ANALYZE")
+        else:
+            db.session.execute(db.text("ANALYZE"))
+            db.session.commit()
+    print(f"[{engine}] generated {candidates:,} candidates in {info['seconds_rows']} s, "
+          f"{history:,} history rows in {info['seconds_history']} s", flush=True)
+    client = app.test_client()
+    resp = client.post("/login", data={"email": datagen.OWNER_EMAIL, "password": datagen.PASSWORD})
+    assert resp.status_code == 302, resp.status_code
+    cid = info["sample_candidate_id"]
+    pages = [
+        ("static /healthz", "/healthz"),
+        ("candidates, default", "/lever/candidates"),
+        ("candidates, status+sort", "/lever/candidates?status=completed&sort=score"),
+        ("candidates, job, page 40", "/lever/candidates?job=post-3&page=40"),
+        ("candidates, sync failed", "/lever/candidates?sync=failed"),
+        ("candidates, search", "/lever/candidates?q=person4242"),
+        ("candidates, name sort", "/lever/candidates?sort=name&page=3"),
+        ("candidate detail", f"/lever/candidates/{cid}"),
+        ("linked jobs", "/lever/jobs"),
+        ("overview", "/lever/"),
+    ]
+    rows, base = [], None
+    anonymous = app.test_client()
+    login_times = _measure(anonymous, "/login", repeat)  # a static page through the same layout templates
+    login_med = statistics.median(login_times)
+    for label, url in pages:
+        times = _measure(client, url, repeat)
+        med = statistics.median(times)
+        base = base or med
+        rows.append((engine, label, med, min(times), max(times), med / base, med / login_med))
+        if url == "/healthz":
+            rows.append((engine, "static /login (templated)", login_med, min(login_times), max(login_times),
+                         login_med / base, 1.0))
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run B4 and print the table; exit 1 when a measured page misses the bar."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--candidates", type=int, default=100_000)
+    parser.add_argument("--history", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args(argv)
+    rows = []
+    for engine in args.engines.split(","):
+        rows += run_engine(engine.strip(), args.candidates, args.history, args.repeat)
+    print(f"\nB4: median server time per page over {args.repeat} requests (ms), bar ≤ {BAR:g}× static")
+    print("| engine | page | median ms | min–max ms | × /healthz | × /login | bar (vs /healthz) |")
+    print("|---|---|---|---|---|---|---|")
+    failed = False
+    for engine, label, med, lo, hi, ratio, ratio_login in rows:
+        gated = label.startswith(("candidates", "candidate detail", "linked jobs"))
+        ok = ratio <= BAR
+        failed |= gated and not ok
+        verdict = ("ok" if ok else "missed") if gated else "—"
+        print(f"| {engine} | {label} | {med:.2f} | {lo:.2f}–{hi:.2f} | {ratio:.1f} | {ratio_login:.1f} | {verdict} |")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
