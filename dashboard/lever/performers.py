@@ -119,7 +119,7 @@ def _lever_write(effect: Effect, connection, client, opp: LeverOpportunity | Non
         client.add_links(opp.lever_id, [attempts.candidate_profile_link(candidate)])
         return "Lever: added the link to the candidate's profile here."
     if effect.kind == "status_tag":
-        return _set_status(client, opp, brand)
+        return _set_status(client, opp, brand, list((effect.payload or {}).get("tags") or []))
     if effect.kind == "feedback":
         attempt = db.session.get(Attempt, effect.attempt_id)
         done = feedback.write(connection, client, opp, attempt, perform_as_user(connection, client))
@@ -130,19 +130,25 @@ def _lever_write(effect: Effect, connection, client, opp: LeverOpportunity | Non
     raise EffectError(f"unknown effect kind {effect.kind!r}", retryable=False)
 
 
-def _set_status(client, opp: LeverOpportunity, brand: str) -> str:
-    """One status tag: add the wanted one, then remove the others that the answer shows."""
+def _set_status(client, opp: LeverOpportunity, brand: str, extra: list[str] | None = None) -> str:
+    """One status tag: add the wanted one, then remove the others that the answer shows.
+
+    `extra` are the job's assessment tags of a first-seen opportunity, added in the same call."""
+    extra = [t for t in (extra or []) if t]
     status = rules.desired_status(opp)
     every = tag_rules.all_status_tags(brand)
     wanted = tag_rules.status_tag(brand, status) if status else None
+    adding = [*extra, wanted] if wanted else extra
+    current = client.add_tags(opp.lever_id, adding).get("tags") or [] if adding else None
     if wanted:
-        current = client.add_tags(opp.lever_id, [wanted]).get("tags") or []
         stale = [t for t in every if t != wanted and t in current]
     else:
-        stale = every
+        stale = [t for t in every if current is None or t in current]
     if stale:
         client.remove_tags(opp.lever_id, stale)
-    return f"Lever: status tag is now {wanted}." if wanted else "Lever: status tags removed."
+    also = f" (with the job's tags {', '.join(extra)})" if extra else ""
+    return (f"Lever: status tag is now {wanted}{also}." if wanted
+            else f"Lever: status tags removed{also}.")
 
 
 def settle_delay() -> timedelta:

@@ -77,40 +77,61 @@ def apply_opportunity(connection, client, data: dict, *, source: str, to_stage_i
         if is_new:
             _note(opp, "decision", f"Not linked: job “{posting.text}” has no assessment tag.", "info")
         return opp
-    brand = connection.tag_brand or "Alooba"
+    inherited = None
     if not opp.tags_inherited:
-        inherited = tag_rules.inherited_tags(brand, posting.tags or [])
-        outbox.enqueue(organisation_id=opp.organisation_id, kind="inherit_tags", key=f"inherit:{opp.id}",
-                       connection_id=connection.id, opportunity_id=opp.id, candidate_id=opp.candidate_id,
-                       payload={"tags": inherited})
+        inherited = tag_rules.inherited_tags(connection.tag_brand or "Alooba", posting.tags or [])
         opp.tags_inherited = True
+    _decide(connection, client, opp, res, data, source, to_stage_id, is_new)
+    if inherited is not None:
+        _queue_inherited(connection, opp, inherited)
+    return opp
+
+
+def _queue_inherited(connection, opp: LeverOpportunity, inherited: list[str]) -> None:
+    """Queue the job's assessment tags for a first-seen opportunity: riding on the status-tag write
+    queued in this same pass (one addTags instead of two), else as their own write."""
+    db.session.flush()
+    status = db.session.scalar(select(Effect).where(
+        Effect.opportunity_id == opp.id, Effect.kind == "status_tag", Effect.state == "pending",
+        Effect.attempts == 0).order_by(Effect.id.desc()).limit(1))
+    if status is not None:
+        status.payload = {**(status.payload or {}), "tags": list(inherited)}
+        return
+    outbox.enqueue(organisation_id=opp.organisation_id, kind="inherit_tags", key=f"inherit:{opp.id}",
+                   connection_id=connection.id, opportunity_id=opp.id, candidate_id=opp.candidate_id,
+                   payload={"tags": inherited})
+
+
+def _decide(connection, client, opp: LeverOpportunity, res, data: dict, source: str, to_stage_id: str | None,
+            is_new: bool) -> None:
+    """Archived, hired, waiting for a stage or the backfill decision, else invite."""
+    hired_now = source == "candidateHired"
     if opp.archived:
         cancel_open_invitations(opp, "archived in Lever")
         if is_new or source != "reconcile":
             _note(opp, "decision", "Not invited: the opportunity is archived.", "info")
-        return opp
+        return
     if opp.hired:
         if hired_now:
             _note(opp, "decision", "Hired in Lever: reminders stopped.", "info")
-        return opp
+        return
     trigger = "application"
     if res.waits_for_stage:
         wanted = " or ".join(f"“{s}”" for s in res.stage_names)
         if res.blocked:
             _note(opp, "decision", f"Waiting: stage {wanted} does not exist in Lever; fix the job's tag.",
                   "waiting", once=True)
-            return opp
+            return
         reached = opp.stage_lever_id in res.stage_ids or (to_stage_id in res.stage_ids)
         if not reached:
             _note(opp, "decision", f"Waiting for stage {wanted}.", "waiting", once=True)
-            return opp
+            return
         names = catalog.stage_names(connection)
         trigger = f"reached stage “{names.get(opp.stage_lever_id) or names.get(to_stage_id, '?')}”"
     if _held_for_backfill(connection, opp, data, res.waits_for_stage, to_stage_id):
-        return opp
+        return
     for assessment_id in res.assessment_ids:
         invite(connection, opp, assessment_id, trigger)
-    return opp
 
 
 BACKFILL_WAITING = "Waiting for the backfill decision: in Lever before the connection was made."

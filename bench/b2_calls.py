@@ -1,0 +1,196 @@
+"""B2: Lever calls per candidate lifecycle against the sandbox, beside the minimum each step needs.
+
+Two lifecycles run with the real worker and the sandbox's call log: a job that invites on
+application (Data Analyst) and a job that invites at a stage (Senior Data Analyst). Account-level
+reads (postings, stages, users, feedback template) happen once per account, when connecting and
+from the scheduler; they are shown apart, and a second round of candidates must not repeat them.
+Target: ≤ 1.0 × the minimum.
+
+    python -m bench.b2_calls [--size N]     (N candidates per job; default 3)
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from collections import Counter
+
+from bench.common import Sandbox, app_config_for, connect_demo, drain, make_app, print_table, queue_delivery, verdict
+
+# step → (minimum calls, the reason for each)
+MINIMUM = {
+    "apply (invites at once)": (3, "1 GET opportunity (webhook data is unsigned: read it); 1 addTags (the job's "
+                                   "assessment tags and 'Invited' in one call); 1 addLinks (profile link)"),
+    "apply (stage-tagged job)": (2, "1 GET opportunity; 1 addTags (inherit the job's assessment tags at first "
+                                    "sight)"),
+    "invite at stage": (3, "1 GET opportunity (stage from Lever, not the hint); 1 addLinks; 1 addTags 'Invited' "
+                           "(nothing to remove: the addTags answer shows no other status tag)"),
+    "start": (2, "1 addTags 'In Progress'; 1 removeTags 'Invited' (the addTags answer shows it)"),
+    "first part scored": (2, "1 GET feedback list (look for ours before creating: a crash after Lever's answer "
+                             "must not create a second form); 1 POST feedback"),
+    "complete": (3, "1 addTags 'Completed'; 1 removeTags 'In Progress'; 1 PUT feedback (parts now awaiting "
+                    "evaluation)"),
+    "evaluated (feedback final)": (1, "1 PUT feedback, same form, final score and rating"),
+}
+ACCOUNT_READS = ("/v1/postings", "/v1/stages", "/v1/users", "/v1/feedback_templates")
+
+
+def _kind(call: dict) -> str:
+    """`METHOD /v1/path` with ids folded, e.g. `POST /v1/opportunities/:id/addTags`."""
+    parts = call["path"].split("?")[0].split("/")
+    folded = [":id" if any(ch.isdigit() for ch in p) and p != "v1" else p for p in parts]
+    return f"{call['method']} {'/'.join(folded).removeprefix('/v1/')}"
+
+
+class Lifecycle:
+    """Runs steps and counts the sandbox calls each made."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.counts: dict[str, list[int]] = {}
+        self.kinds: dict[str, Counter] = {}
+        self.account_reads = 0
+
+    def step(self, name: str, action) -> None:
+        self.sandbox.clear_calls()
+        action()
+        drain(idle_limit=10)
+        calls = [c for c in self.sandbox.calls() if c["path"].startswith("/v1")]
+        self.account_reads += sum(1 for c in calls if c["method"] == "GET" and c["path"].split("?")[0]
+                                  in ACCOUNT_READS)
+        self.counts.setdefault(name, []).append(len(calls))
+        self.kinds.setdefault(name, Counter()).update(_kind(c) for c in calls)
+
+
+def _take_steps(life: Lifecycle, email: str, evaluator_id: int) -> None:
+    from sqlalchemy import select
+
+    from dashboard.attempts import services as attempts
+    from dashboard.attempts.models import Attempt, Candidate
+    from dashboard.attempts.scoring import evaluate_attempt
+    from dashboard.extensions import db
+
+    attempt = db.session.scalar(select(Attempt).join(Candidate).where(Candidate.email == email))
+    auto = next(ps for ps in attempt.part_scores if ps.part.grading == "auto")
+    manual = next(ps for ps in attempt.part_scores if ps.part.grading == "manual")
+
+    def start():
+        attempts.start_attempt(attempt.id)
+        db.session.commit()
+
+    def first_part():
+        attempts.submit_part(attempt.id, auto.part_id, {q.id: q.correct_choice for q in auto.part.questions})
+        db.session.commit()
+
+    def complete():
+        attempts.submit_part(attempt.id, manual.part_id, {q.id: "An analysis" for q in manual.part.questions})
+        db.session.commit()
+
+    def evaluate():
+        answer = next(a for a in attempt.answers if a.question_id == manual.part.questions[0].id)
+        evaluate_attempt(attempt.id, {answer.id: 7}, evaluator_id)
+        db.session.commit()
+
+    life.step("start", start)
+    life.step("first part scored", first_part)
+    life.step("complete", complete)
+    life.step("evaluated (feedback final)", evaluate)
+
+
+def run(size: int = 3) -> dict:
+    """Run `size` lifecycles per job kind; returns the figures and prints the tables."""
+    from sqlalchemy import select
+
+    from dashboard.accounts.models import User
+    from dashboard.extensions import db
+    from dashboard.lever import catalog, feedback, performers
+    from dashboard.lever.adapter import client_for
+
+    sandbox = Sandbox()
+    try:
+        tmp = tempfile.mkdtemp(prefix="b2-")
+        app = make_app(f"sqlite:///{tmp}/b2.db", **app_config_for(sandbox))
+        with app.app_context():
+            db.create_all()
+            connection, seeded = connect_demo(sandbox)
+            sandbox.clear_calls()
+            # What connecting and the scheduler do once per account.
+            client = client_for(connection)
+            catalog.refresh_postings(connection, client)
+            catalog.refresh_stages(connection, client)
+            feedback.ensure_template(connection, client)
+            performers.perform_as_user(connection, client)
+            db.session.commit()
+            setup_calls = Counter(_kind(c) for c in sandbox.calls() if c["path"].startswith("/v1"))
+            postings = {p["text"]: p["id"] for p in seeded["postings"]}
+            stages = {s["text"]: s["id"] for s in sandbox.admin("GET", "/_admin/state")["stages"]}
+            evaluator = db.session.scalar(select(User.id).where(User.role.in_(("admin", "owner"))))
+            life = Lifecycle(sandbox)
+            for n in range(size):
+                email = f"direct{n}@example.com"
+                opp = {}
+
+                def apply(posting="Data Analyst", email=email, opp=opp):
+                    opp.update(sandbox.admin("POST", "/_admin/applications", {
+                        "posting_id": postings[posting], "name": f"Candidate {email}", "email": email}))
+                    queue_delivery(connection, "applicationCreated", opp["id"])
+                    db.session.commit()
+
+                life.step("apply (invites at once)", apply)
+                _take_steps(life, email, evaluator)
+
+                email = f"staged{n}@example.com"
+                staged = {}
+
+                def apply_staged(email=email, staged=staged):
+                    apply("Senior Data Analyst", email, staged)
+
+                def reach_stage(staged=staged):
+                    target = stages["Hiring Manager Review"]
+                    sandbox.admin("POST", f"/_admin/opportunities/{staged['id']}/stage", {"stage_id": target})
+                    queue_delivery(connection, "candidateStageChange", staged["id"], target)
+                    db.session.commit()
+
+                life.step("apply (stage-tagged job)", apply_staged)
+                life.step("invite at stage", reach_stage)
+                _take_steps(life, email, evaluator)
+    finally:
+        sandbox.stop()
+    return _report(life, setup_calls, size)
+
+
+def _report(life: Lifecycle, setup_calls: Counter, size: int) -> dict:
+    rows, total_made, total_min = [], 0, 0
+    for name, (minimum, _reason) in MINIMUM.items():
+        made = life.counts.get(name, [])
+        per = max(made) if made else 0
+        total_made += sum(made)
+        total_min += minimum * len(made)
+        kinds = ", ".join(f"{k} ×{v / len(made):g}" for k, v in sorted(life.kinds.get(name, Counter()).items()))
+        rows.append((name, minimum, per, f"{per / minimum:.2f}×", kinds or "-"))
+    print_table(f"B2: Lever calls per step ({size} candidate(s) per job; worst case shown)",
+                ("step", "minimum", "made", "ratio", "calls made (per candidate)"), rows)
+    print_table("B2: why each minimum", ("step", "minimum: reason"),
+                [(name, f"{m}: {reason}") for name, (m, reason) in MINIMUM.items()])
+    ratio = total_made / total_min if total_min else 0.0
+    print_table("B2: summary", ("figure", "value", "target"), [
+        ("account setup calls (once per account)", sum(setup_calls.values()),
+         ", ".join(f"{k} ×{v}" for k, v in sorted(setup_calls.items()))),
+        ("repeated account reads during lifecycles", life.account_reads, "0"),
+        ("calls made / minimum, all lifecycles", f"{total_made} / {total_min} = {ratio:.2f}×",
+         f"≤ 1.00× ({verdict(ratio <= 1.0 and life.account_reads == 0)})"),
+    ])
+    return {"made": total_made, "minimum": total_min, "ratio": ratio, "account_reads": life.account_reads,
+            "steps": {k: list(v) for k, v in life.counts.items()}}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Command line entry: `python -m bench.b2_calls [--size N]`."""
+    parser = argparse.ArgumentParser(prog="bench.b2_calls", description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=3, help="candidates per job kind")
+    args = parser.parse_args(argv)
+    return run(args.size)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""B3: a burst of applications for one Lever account whose sandbox enforces 10 requests/s, burst 20.
+
+Every application reaches the inbox at once (as a burst of webhooks would); the real worker then
+invites and writes back every candidate through the paced client. Printed: calls, 429 answers,
+total time and its ratio to the least possible time (calls ÷ 10 per s).
+Targets: all invited and written back; 0 lost; 429s ≤ 1 % of calls; time ≤ 1.15 × calls ÷ 10.
+
+    python -m bench.b3_burst [--size N] [--rate R] [--burst B] [--workers W]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import threading
+import time
+
+from bench.common import Sandbox, app_config_for, connect_demo, drain, make_app, print_table, queue_delivery, verdict
+
+LEVER_RATE = 10.0
+LEVER_BURST = 20
+STATUS_INVITED = "Alooba - Invited"
+JOB_TAG = "Alooba Assessment - Data Analyst Assessment"
+
+
+def _run_workers(app, workers: int) -> None:
+    """Drain with `workers` threads, each with its own app context and session."""
+    from dashboard.extensions import db
+
+    errors: list[BaseException] = []
+
+    def one():
+        with app.app_context():
+            try:
+                drain(idle_limit=60)
+            except BaseException as exc:  # reported after join
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=one) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def run(size: int = 1000, rate: float = 9.5, burst: int = 20, workers: int = 1) -> dict:
+    """Run the burst; returns the counted figures (and prints the table)."""
+    from sqlalchemy import func, select
+
+    from dashboard.extensions import db
+    from dashboard.lever import catalog, feedback, performers
+    from dashboard.lever.adapter import client_for
+    from dashboard.lever.records import Effect, InboxDelivery, Invitation
+    from dashboard.mail.models import MailMessage
+
+    sandbox = Sandbox()
+    try:
+        sandbox.admin("POST", "/_admin/config", {"rate": LEVER_RATE, "burst": LEVER_BURST})
+        tmp = tempfile.mkdtemp(prefix="b3-")
+        app = make_app(f"sqlite:///{tmp}/b3.db", LEVER_PACE_RATE=rate, LEVER_PACE_BURST=burst,
+                       LEVER_PACER="memory", **app_config_for(sandbox))
+        with app.app_context():
+            db.create_all()
+            connection, seeded = connect_demo(sandbox)
+            client = client_for(connection)  # what connecting and the scheduler do once per account
+            catalog.refresh_postings(connection, client)
+            catalog.refresh_stages(connection, client)
+            feedback.ensure_template(connection, client)
+            performers.perform_as_user(connection, client)
+            db.session.commit()
+            posting = next(p["id"] for p in seeded["postings"] if p["text"] == "Data Analyst")
+            opps = []
+            for start in range(0, size, 200):
+                batch = [{"posting_id": posting, "name": f"Burst {n}", "email": f"burst{n}@example.com"}
+                         for n in range(start, min(size, start + 200))]
+                opps += sandbox.admin("POST", "/_admin/applications", {"applications": batch})
+            time.sleep(2.5)  # let the sandbox's bucket fill up again after the setup reads
+            sandbox.clear_calls()
+            began = time.monotonic()
+            for opp in opps:
+                queue_delivery(connection, "applicationCreated", opp["id"])
+            db.session.commit()
+            db.session.remove()
+            _run_workers(app, workers)
+            elapsed = time.monotonic() - began
+            calls = [c for c in sandbox.calls() if c["path"].startswith("/v1")]
+            invitations = db.session.scalar(select(func.count(Invitation.id))) or 0
+            emails = db.session.scalar(select(func.count(MailMessage.id))) or 0
+            lost = (db.session.scalar(select(func.count(Effect.id)).where(Effect.state != "done")) or 0) + (
+                db.session.scalar(select(func.count(InboxDelivery.id)).where(InboxDelivery.state != "done")) or 0)
+        state = sandbox.admin("GET", "/_admin/state")
+    finally:
+        sandbox.stop()
+    written = sum(1 for o in state["opportunities"]
+                  if STATUS_INVITED in o["tags"] and JOB_TAG in o["tags"] and o["links"])
+    limited = sum(1 for c in calls if c["status"] == 429)
+    floor = len(calls) / LEVER_RATE
+    figures = {"size": size, "calls": len(calls), "rate_limited": limited, "seconds": elapsed,
+               "ratio": elapsed / floor if floor else 0.0, "invitations": invitations, "emails": emails,
+               "written_back": written, "lost": lost, "rate": rate, "burst": burst, "workers": workers}
+    _report(figures)
+    return figures
+
+
+def _report(f: dict) -> None:
+    share = f["rate_limited"] / f["calls"] if f["calls"] else 0.0
+    print_table(f"B3: {f['size']} applications in one burst; Lever allows {LEVER_RATE:g}/s burst {LEVER_BURST}; "
+                f"client paces {f['rate']:g}/s burst {f['burst']}, {f['workers']} worker(s)",
+                ("figure", "value", "target"), [
+                    ("invited (invitations, emails)", f"{f['invitations']}, {f['emails']}",
+                     f"{f['size']} ({verdict(f['invitations'] == f['emails'] == f['size'])})"),
+                    ("written back (job tag + status tag + link)", f["written_back"],
+                     f"{f['size']} ({verdict(f['written_back'] == f['size'])})"),
+                    ("lost (rows not done)", f["lost"], f"0 ({verdict(f['lost'] == 0)})"),
+                    ("Lever calls", f["calls"], f"{f['calls'] / max(1, f['size']):.2f} per application"),
+                    ("429 answers", f"{f['rate_limited']} ({share:.2%})", f"≤ 1 % ({verdict(share <= 0.01)})"),
+                    ("total time", f"{f['seconds']:.1f} s", f"least possible {f['calls'] / LEVER_RATE:.1f} s"),
+                    ("time / (calls ÷ 10 per s)", f"{f['ratio']:.3f}×", f"≤ 1.15× ({verdict(f['ratio'] <= 1.15)})"),
+                ])
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Command line entry: `python -m bench.b3_burst [--size N] [--rate R] [--burst B] [--workers W]`."""
+    parser = argparse.ArgumentParser(prog="bench.b3_burst", description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=1000, help="applications in the burst")
+    parser.add_argument("--rate", type=float, default=9.5, help="client pacing, requests/s (LEVER_PACE_RATE)")
+    parser.add_argument("--burst", type=int, default=20, help="client pacing burst (LEVER_PACE_BURST)")
+    parser.add_argument("--workers", type=int, default=1, help="worker threads")
+    args = parser.parse_args(argv)
+    return run(args.size, args.rate, args.burst, args.workers)
+
+
+if __name__ == "__main__":
+    main()
