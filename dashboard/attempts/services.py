@@ -191,7 +191,7 @@ def assessment_organisation_name(assessment: Assessment) -> str:
 
 def find_by_token(token: str) -> Attempt | None:
     """The attempt behind a secret link, or None."""
-    if not token or len(token) > 64:
+    if not token or len(token) > 64 or "\x00" in token:  # PostgreSQL text cannot hold NUL
         return None
     return db.session.scalar(select(Attempt).where(Attempt.token == token))
 

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 
 from flask import Blueprint, current_app, request
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 EVENTS = ("applicationCreated", "candidateStageChange", "candidateArchiveChange", "candidateHired",
           "candidateDeleted")
 MAX_FUTURE_MS = 5 * 60 * 1000
+PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 
 class BadDelivery(ValueError):
@@ -48,7 +50,7 @@ def parse_delivery(raw: bytes) -> dict:
     """Validate the shape of a delivery body; raise BadDelivery with the reason."""
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # deep nesting exhausts the parser
         raise BadDelivery("body is not JSON") from exc
     if not isinstance(body, dict):
         raise BadDelivery("body is not a JSON object")
@@ -67,6 +69,9 @@ def parse_delivery(raw: bytes) -> dict:
     for key in ("opportunityId", "toStageId"):
         if key in data and data[key] is not None and not isinstance(data[key], str):
             raise BadDelivery(f"data.{key} is not a string")
+    if "\x00" in token or "\x00" in body["event"] or any(
+            isinstance(data.get(k), str) and "\x00" in data[k] for k in ("opportunityId", "toStageId")):
+        raise BadDelivery("NUL character in a text field")  # PostgreSQL text cannot hold it
     body["data"] = data
     return body
 
@@ -98,18 +103,23 @@ def receive(public_id: str):
     """Verify and store one delivery; 2xx tells Lever not to retry."""
     from dashboard.lever.models import LeverConnection
 
-    if request.content_length is not None and request.content_length > current_app.config.get(
-            "WEBHOOK_MAX_BYTES", 1024 * 1024):
+    limit = current_app.config.get("WEBHOOK_MAX_BYTES", 1024 * 1024)
+    if request.content_length is not None and request.content_length > limit:
         _count("too_large")
         return {"error": "body too large"}, 413
-    raw = request.get_data(cache=False)
+    raw = request.stream.read(limit + 1)  # bounded even when no length was declared (chunked)
+    if len(raw) > limit:
+        _count("too_large")
+        return {"error": "body too large"}, 413
     try:
         body = parse_delivery(raw)
     except BadDelivery as exc:
         _count("bad_request")
         return {"error": str(exc)}, 400
     try:
-        connection = db.session.scalar(select(LeverConnection).where(LeverConnection.public_id == public_id))
+        connection = None
+        if PUBLIC_ID.fullmatch(public_id):  # anything else cannot be ours (and may not even be storable text)
+            connection = db.session.scalar(select(LeverConnection).where(LeverConnection.public_id == public_id))
         if connection is None or connection.status == "disconnected":
             _count("unknown_address")
             return {"error": "unknown webhook address"}, 404

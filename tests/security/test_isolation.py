@@ -30,7 +30,7 @@ GET_RULES = sorted((r.rule, r.endpoint) for r in _collection_app().url_map.iter_
                    if "GET" in (r.methods or ()) and r.endpoint != "static")
 
 
-def _url(app, rule_text: str, endpoint: str, ids: dict[str, int], token: str = "") -> str:
+def _url(app, rule_text: str, endpoint: str, ids: dict[str, int], token: str = "", slot: str | None = None) -> str:
     from flask import url_for
     from werkzeug.routing.converters import AnyConverter
 
@@ -39,6 +39,8 @@ def _url(app, rule_text: str, endpoint: str, ids: dict[str, int], token: str = "
     for name, conv in rule._converters.items():
         if name in ids:
             values[name] = ids[name]
+        elif slot is not None and name not in ("position", "filename"):
+            values[name] = slot
         elif isinstance(conv, AnyConverter):
             values[name] = sorted(conv.items)[0]
         elif name == "token":
@@ -114,3 +116,32 @@ def test_get_routes_write_nothing(app, client, two_orgs):
 def test_get_routes_are_all_covered():
     assert {r for r, _ in GET_RULES} >= {"/", "/lever/", "/outbox/<int:message_id>", "/a/<token>"}
     assert list(itertools.chain(ID_RULES))
+
+
+def _string_rules(app) -> list[tuple[str, str, str]]:
+    from werkzeug.routing.converters import AnyConverter, IntegerConverter, PathConverter
+
+    out = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or not any(
+                not isinstance(c, (IntegerConverter, AnyConverter, PathConverter)) for c in rule._converters.values()):
+            continue
+        for method in sorted(set(rule.methods or ()) & {"GET", "POST"}):
+            out.append((rule.rule, method, rule.endpoint))
+    return sorted(out)
+
+
+STRING_RULES = _string_rules(_collection_app())
+ODD_TEXT = ["%00", "a%00b", "%FF%FE", "x" * 3000, "%E2%80%AE", "..%2F..", "%0D%0Aset-cookie:x"]
+
+
+@pytest.mark.parametrize("rule,method,endpoint", STRING_RULES, ids=[f"{m} {r}" for r, m, _ in STRING_RULES])
+def test_odd_text_in_url_arguments_is_a_clear_4xx(app, client, two_orgs, rule, method, endpoint):
+    a, _ = two_orgs
+    login(client, a.owner)
+    template = _url(app, rule, endpoint, a.ids, slot="TOKENSLOT")
+    before = snapshot()
+    for text in ODD_TEXT:
+        resp = client.open(template.replace("TOKENSLOT", text), method=method, data={})
+        assert 400 <= resp.status_code < 500, f"{method} {template} with {text!r}: {resp.status_code}"
+    assert snapshot() == before
