@@ -78,7 +78,7 @@ def _env(database_url: str, sandbox: Sandbox, port: int) -> dict:
 
 
 def _load(spec: dict) -> dict:
-    out = subprocess.run([sys.executable, "-m", "bench.b1_load", json.dumps(spec)], cwd=ROOT, check=True,
+    out = subprocess.run([sys.executable, "-m", "bench.loadgen", json.dumps(spec)], cwd=ROOT, check=True,
                          capture_output=True, text=True)
     return json.loads(out.stdout)
 

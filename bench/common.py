@@ -6,6 +6,7 @@ noisy, so measurements are repeated and reported as median and min–max.
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import signal
@@ -35,8 +36,8 @@ def percentile(values: Sequence[float], pct: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, int(round(pct / 100 * len(ordered) + 0.5)) - 1))
-    return ordered[rank]
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
 
 
 def spread(values: Sequence[float], fmt: str = "{:.1f}") -> str:

@@ -1,6 +1,6 @@
 """B1's load generator, run as its own process: signed Lever deliveries with 20 % duplicates.
 
-    python -m bench.b1_load '{"url": ..., "key": ..., "opportunities": [...], "count": N,
+    python -m bench.loadgen '{"url": ..., "key": ..., "opportunities": [...], "count": N,
                              "threads": T, "rate": R or null}'
 
 Prints one JSON object: sent, distinct tokens, errors, seconds, throughput and latencies (ms).
