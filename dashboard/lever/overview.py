@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 
+from flask import current_app
 from sqlalchemy import case, func, select
 
 from dashboard.assessments.models import Assessment
@@ -61,17 +64,50 @@ def jobs(connection) -> tuple[list[JobRow], list[LeverPosting]]:
     return linked, untagged
 
 
+COUNTED_STATUSES = ("invited", "in_progress", "completed", "expired", "cancelled")
+_AGGREGATES: dict[tuple, tuple[float, object]] = {}
+_AGGREGATES_LOCK = threading.Lock()
+
+
+def cached_aggregate(name: str, organisation_id: int, compute):
+    """Per-organisation aggregates over every invitation (counts, funnels) are kept for
+    DASHBOARD_COUNTS_TTL seconds (default 15; 0 under tests) so that a page view does not re-read
+    100,000 rows each time; the pages say the counts may be that old."""
+    ttl = current_app.config.get("DASHBOARD_COUNTS_TTL", 0 if current_app.testing else 15)
+    if not ttl:
+        return compute()
+    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], name, organisation_id)
+    now = time.monotonic()
+    with _AGGREGATES_LOCK:
+        hit = _AGGREGATES.get(key)
+    if hit and now - hit[0] < ttl:
+        return hit[1]
+    value = compute()
+    with _AGGREGATES_LOCK:
+        if len(_AGGREGATES) > 1000:  # bounded: drop everything rather than grow without limit
+            _AGGREGATES.clear()
+        _AGGREGATES[key] = (now, value)
+    return value
+
+
+def status_sums():
+    """One `sum(case ...)` column per attempt status: aggregates without grouping by status."""
+    return [func.sum(case((Attempt.status == status, 1), else_=0)) for status in COUNTED_STATUSES]
+
+
 def _counts_by_posting(organisation_id: int) -> dict[str, dict[str, int]]:
+    """Invitations per posting and attempt status, in one pass ordered by the posting index."""
+    return cached_aggregate("counts_by_posting", organisation_id, lambda: _read_counts_by_posting(organisation_id))
+
+
+def _read_counts_by_posting(organisation_id: int) -> dict[str, dict[str, int]]:
     rows = db.session.execute(
-        select(LeverOpportunity.posting_lever_id, Attempt.status, func.count(Invitation.id))
+        select(LeverOpportunity.posting_lever_id, *status_sums())
         .join(Invitation, Invitation.opportunity_id == LeverOpportunity.id)
         .join(Attempt, Attempt.id == Invitation.attempt_id)
         .where(LeverOpportunity.organisation_id == organisation_id, LeverOpportunity.deleted.is_(False))
-        .group_by(LeverOpportunity.posting_lever_id, Attempt.status)).all()
-    out: dict[str, dict[str, int]] = {}
-    for posting_id, status, count in rows:
-        out.setdefault(posting_id, {})[status] = count
-    return out
+        .group_by(LeverOpportunity.posting_lever_id)).all()
+    return {row[0]: {s: int(n or 0) for s, n in zip(COUNTED_STATUSES, row[1:], strict=True)} for row in rows}
 
 
 def tag_suggestions(organisation_id: int, connection) -> list[str]:
@@ -85,6 +121,10 @@ def tag_suggestions(organisation_id: int, connection) -> list[str]:
 
 def funnels(organisation_id: int) -> list[dict]:
     """Per linked job: applied → invited → started → completed → passed."""
+    return cached_aggregate("funnels", organisation_id, lambda: _read_funnels(organisation_id))
+
+
+def _read_funnels(organisation_id: int) -> list[dict]:
     applied = dict(db.session.execute(
         select(LeverOpportunity.posting_lever_id, func.count(LeverOpportunity.id))
         .where(LeverOpportunity.organisation_id == organisation_id, LeverOpportunity.deleted.is_(False),
@@ -105,10 +145,12 @@ def funnels(organisation_id: int) -> list[dict]:
         LeverPosting.organisation_id == organisation_id)).all())
     out: dict[str, dict] = {}
     for posting_id, count in applied.items():
-        out[posting_id] = {"job": titles.get(posting_id, posting_id), "applied": count, "invited": 0,
+        out[posting_id] = {"posting_id": posting_id, "job": titles.get(posting_id, posting_id), "applied": count,
+                           "invited": 0,
                            "started": 0, "completed": 0, "passed": 0}
     for posting_id, invited, n_started, n_completed, n_passed in rows:
-        f = out.setdefault(posting_id, {"job": titles.get(posting_id, posting_id), "applied": 0})
+        f = out.setdefault(posting_id, {"posting_id": posting_id, "job": titles.get(posting_id, posting_id),
+                                        "applied": 0})
         f.update(invited=invited, started=int(n_started or 0), completed=int(n_completed or 0),
                  passed=int(n_passed or 0))
     return sorted(out.values(), key=lambda f: f["job"])

@@ -130,11 +130,19 @@ def opportunities_for_candidate(organisation_id: int, candidate_id: int) -> list
 
 
 def status_counts(organisation_id: int) -> dict[str, int]:
-    """Invitations by attempt status."""
-    rows = db.session.execute(select(Attempt.status, func.count(Invitation.id)).join(
-        Attempt, Attempt.id == Invitation.attempt_id).where(Invitation.organisation_id == organisation_id)
-        .group_by(Attempt.status)).all()
-    return dict(rows)
+    """Invitations by attempt status (one aggregate row, no grouping; briefly cached)."""
+    from dashboard.lever.overview import cached_aggregate
+
+    return cached_aggregate("status_counts", organisation_id, lambda: _read_status_counts(organisation_id))
+
+
+def _read_status_counts(organisation_id: int) -> dict[str, int]:
+    from dashboard.lever.overview import COUNTED_STATUSES, status_sums
+
+    row = db.session.execute(select(*status_sums()).select_from(Invitation)
+                             .join(Attempt, Attempt.id == Invitation.attempt_id)
+                             .where(Invitation.organisation_id == organisation_id)).one()
+    return {s: int(n or 0) for s, n in zip(COUNTED_STATUSES, row, strict=True) if n}
 
 
 def attention_count(organisation_id: int) -> int:

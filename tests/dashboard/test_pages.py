@@ -208,3 +208,16 @@ def test_anonymous_is_sent_to_login(app):
     anon = app.test_client()
     for url in ("/lever/", "/lever/jobs", "/lever/candidates", "/lever/activity", "/lever/candidates/1"):
         assert anon.get(url).status_code in (302, 401)
+
+
+def test_aggregate_counts_are_reused_within_the_configured_window(app, client, dash):
+    job = dash.postings["Data Analyst"]
+    dash.invite("Ada One", "ada@example.com", job)
+    db.session.commit()
+    app.config["DASHBOARD_COUNTS_TTL"] = 3600
+    assert "Applied 1, Invited 1" in body(client.get("/lever/"))
+    dash.invite("Bo Two", "bo@example.com", job)
+    db.session.commit()
+    assert "Applied 1, Invited 1" in body(client.get("/lever/"))  # within the window: the kept figures
+    app.config["DASHBOARD_COUNTS_TTL"] = 0
+    assert "Applied 2, Invited 2" in body(client.get("/lever/"))
