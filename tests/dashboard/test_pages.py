@@ -53,7 +53,7 @@ def test_linked_jobs_resolve_warn_and_suggest(client, dash):
     assert "stage not found" in html
     assert "Not linked" in html
     assert "Data Engineer" in html  # collapsed untagged posting
-    assert "<code>Alooba Assessment - Data Analyst Assessment</code>" in html
+    assert ">Alooba Assessment - Data Analyst Assessment</code>" in html
 
 
 def test_linked_jobs_without_connection(client, make_user):
