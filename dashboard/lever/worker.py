@@ -153,10 +153,21 @@ def run_effects(wid: str, limit: int = 20) -> int:
     return done
 
 
+def release_stale_deliveries() -> int:
+    """Deliveries claimed by a worker that died go back to pending (processing them is idempotent:
+    the rules re-read the opportunity from Lever)."""
+    cutoff = utcnow() - outbox.claim_timeout()
+    result = db.session.execute(update(InboxDelivery).where(
+        InboxDelivery.state == "claimed", InboxDelivery.claimed_at < cutoff).values(
+        state="pending", next_try_at=utcnow()))
+    return result.rowcount or 0
+
+
 def run_once(wid: str | None = None) -> int:
     """One pass: stale claims released, inbox processed, due effects performed."""
     wid = wid or worker_id()
     outbox.release_stale_claims()
+    release_stale_deliveries()
     db.session.commit()
     return run_inbox() + run_effects(wid)
 

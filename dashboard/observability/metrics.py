@@ -11,6 +11,9 @@ from __future__ import annotations
 import os
 from datetime import datetime
 
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # a missing directory must not break a process
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
