@@ -174,9 +174,12 @@ DELIVERY_STATES = ("pending", "claimed", "done", "failed")
 def scheduler_runs(organisation_id: int, limit: int) -> list | None:
     """Recent scheduler runs, or None when this installation has no scheduler module."""
     try:
-        from dashboard.scheduler import recent_runs
+        from dashboard.scheduler_models import recent_runs
     except ImportError:
-        return None
+        try:
+            from dashboard.scheduler import recent_runs
+        except ImportError:
+            return None
     return list(recent_runs(organisation_id, limit))
 
 

@@ -221,3 +221,14 @@ def test_aggregate_counts_are_reused_within_the_configured_window(app, client, d
     assert "Applied 1, Invited 1" in body(client.get("/lever/"))  # within the window: the kept figures
     app.config["DASHBOARD_COUNTS_TTL"] = 0
     assert "Applied 2, Invited 2" in body(client.get("/lever/"))
+
+
+def test_activity_shows_scheduler_runs(client, dash):
+    from dashboard.scheduler_models import JobRun
+
+    db.session.add(JobRun(job="reconcile", organisation_id=dash.org.id, status="failed",
+                          summary="Lever answered 503 twice"))
+    db.session.commit()
+    html = body(client.get("/lever/activity?kind=scheduler"))
+    assert "reconcile" in html and "Lever answered 503 twice" in html
+    assert "applicationCreated" not in html
