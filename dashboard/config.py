@@ -162,3 +162,4 @@ class TestConfig:
     RATELIMIT_STORAGE_URI = "memory://"
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
     SKIP_MIGRATION_CHECK = True
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # still scrypt, at a cost that keeps the suite quick

@@ -62,8 +62,11 @@ class User(UserMixin, db.Model):
         return bool(self.active)
 
     def set_password(self, password: str) -> None:
-        """Hash and store a password (werkzeug's scrypt)."""
-        self.password_hash = generate_password_hash(password)
+        """Hash and store a password (werkzeug's scrypt; PASSWORD_HASH_METHOD can tune its cost)."""
+        from flask import current_app
+
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if current_app else "scrypt"
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         """True when `password` matches; False for users who never set one."""
