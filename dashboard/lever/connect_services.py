@@ -116,7 +116,11 @@ def complete_authorization(organisation_id: int, user_id: int, *, code: str, red
     conn = get_connection(organisation_id)
     kind = "reconnected" if conn is not None else "connected"
     if conn is None:
-        conn = LeverConnection(organisation_id=organisation_id)
+        from flask import current_app
+
+        conn = LeverConnection(organisation_id=organisation_id,
+                               reuse_days=int(current_app.config.get("RESULT_REUSE_DAYS", 180)),
+                               tag_brand=current_app.config.get("TAG_BRAND", "Alooba"))
         db.session.add(conn)
         db.session.flush()
     elif conn.lever_account_id and conn.lever_account_id != str(account_id):
