@@ -38,7 +38,7 @@ from bench.common import (
 )
 
 SIGNATURE_KEY = "b1-signature-token-0123456789abcdef0123456789abcd"
-DATABASE = "bench_b1"
+DATABASE = f"bench_b1_{os.getpid()}"  # one per run: several runs may share the server
 
 
 class RssSampler:
@@ -64,6 +64,17 @@ class RssSampler:
         self._stop.set()
         self._thread.join()
         return dict(self.peaks)
+
+
+def _drop_database() -> None:
+    import psycopg
+
+    from bench.common import PG_ADMIN_URL
+    try:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+    except psycopg.Error:
+        pass
 
 
 def _env(database_url: str, sandbox: Sandbox, port: int) -> dict:
@@ -153,6 +164,7 @@ def run(size: int = 2000, repeat: int = 3, rate: float = 200.0, seconds: float =
         for proc in procs:
             stop_process(proc)
         sandbox.stop()
+        _drop_database()
     figures = {"throughput": throughput, "paced_ms": paced, "p99s": p99s, "errors": errors,
                "error_kinds": sorted(kinds), "inbox_rows": inbox_rows, "distinct_tokens": distinct_sent,
                "processed": processed, "rss_peaks_kb": peaks, "rate": rate, "size": size, "repeat": repeat}
