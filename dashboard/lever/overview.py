@@ -65,28 +65,35 @@ def jobs(connection) -> tuple[list[JobRow], list[LeverPosting]]:
 
 
 COUNTED_STATUSES = ("invited", "in_progress", "completed", "expired", "cancelled")
-_AGGREGATES: dict[tuple, tuple[float, object]] = {}
+_AGGREGATES: dict[tuple, tuple[float, tuple, object]] = {}
 _AGGREGATES_LOCK = threading.Lock()
 
 
+def _fingerprint(organisation_id: int) -> tuple:
+    """Changes whenever the sync engine records something for the organisation: a new opportunity,
+    invitation or outbox row (every status change, score or evaluation queues a Lever write)."""
+    return tuple(db.session.scalar(select(func.max(model.id)).where(model.organisation_id == organisation_id))
+                 for model in (LeverOpportunity, Invitation, Effect))
+
+
 def cached_aggregate(name: str, organisation_id: int, compute):
-    """Per-organisation aggregates over every invitation (counts, funnels) are kept for
-    DASHBOARD_COUNTS_TTL seconds (default 15; 0 under tests) so that a page view does not re-read
-    100,000 rows each time; the pages say the counts may be that old."""
-    ttl = current_app.config.get("DASHBOARD_COUNTS_TTL", 0 if current_app.testing else 15)
+    """Per-organisation aggregates over every invitation (counts, funnels) are reused while nothing new
+    was recorded for the organisation, for at most DASHBOARD_COUNTS_TTL seconds (default 60; 0 under
+    tests), so that a page view does not re-read 100,000 rows each time."""
+    ttl = current_app.config.get("DASHBOARD_COUNTS_TTL", 0 if current_app.testing else 60)
     if not ttl:
         return compute()
     key = (current_app.config["SQLALCHEMY_DATABASE_URI"], name, organisation_id)
-    now = time.monotonic()
+    now, fingerprint = time.monotonic(), _fingerprint(organisation_id)
     with _AGGREGATES_LOCK:
         hit = _AGGREGATES.get(key)
-    if hit and now - hit[0] < ttl:
-        return hit[1]
+    if hit and now - hit[0] < ttl and hit[1] == fingerprint:
+        return hit[2]
     value = compute()
     with _AGGREGATES_LOCK:
         if len(_AGGREGATES) > 1000:  # bounded: drop everything rather than grow without limit
             _AGGREGATES.clear()
-        _AGGREGATES[key] = (now, value)
+        _AGGREGATES[key] = (now, fingerprint, value)
     return value
 
 
