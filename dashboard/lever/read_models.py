@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Index, func, or_, select
 
 from dashboard.assessments.models import Assessment
 from dashboard.attempts.models import Attempt, Candidate
 from dashboard.extensions import db
 from dashboard.lever.records import Effect, Invitation, LeverOpportunity, LeverPosting, SyncEvent
+
+# The candidates list sorted by name walks this index instead of sorting every candidate.
+Index("ix_candidates_organisation_name", Candidate.organisation_id, Candidate.name)
 
 PAGE_SIZE = 25
 COUNT_CAP = 1000  # beyond this the pager says "1,000+": an exact count would read every matching row
@@ -87,8 +90,10 @@ def _filtered(query, organisation_id: int, *, q: str, posting: str, assessment_i
               sync: str):
     """Apply the list filters to the candidates query."""
     if q:
-        like = f"%{q.strip().lower()}%"
-        query = query.where(or_(func.lower(Candidate.name).like(like), Candidate.email.like(like)))
+        term = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{term}%"
+        query = query.where(or_(func.lower(Candidate.name).like(like, escape="\\"),
+                                Candidate.email.like(like, escape="\\")))
     if posting:
         query = query.where(LeverOpportunity.posting_lever_id == posting)
     if assessment_id:
@@ -107,13 +112,20 @@ def _filtered(query, organisation_id: int, *, q: str, posting: str, assessment_i
 
 
 def history_for_candidate(organisation_id: int, candidate_id: int, limit: int = 200) -> list[SyncEvent]:
-    """The candidate's sync history, newest first (lines from before the invitation included)."""
-    opp_ids = select(LeverOpportunity.id).where(LeverOpportunity.organisation_id == organisation_id,
-                                                LeverOpportunity.candidate_id == candidate_id)
-    return list(db.session.scalars(select(SyncEvent).where(
-        SyncEvent.organisation_id == organisation_id,
-        or_(SyncEvent.candidate_id == candidate_id, SyncEvent.opportunity_id.in_(opp_ids)),
-    ).order_by(SyncEvent.id.desc()).limit(limit)))
+    """The candidate's sync history, newest first (lines from before the invitation included).
+
+    Two index range reads (by candidate, by each opportunity) merged here: one query with an OR makes
+    the planner walk the whole table backwards by id."""
+    opp_ids = list(db.session.scalars(select(LeverOpportunity.id).where(
+        LeverOpportunity.organisation_id == organisation_id, LeverOpportunity.candidate_id == candidate_id)))
+    found = {e.id: e for e in db.session.scalars(select(SyncEvent).where(
+        SyncEvent.organisation_id == organisation_id, SyncEvent.candidate_id == candidate_id,
+    ).order_by(SyncEvent.id.desc()).limit(limit))}
+    for opp_id in opp_ids:
+        found.update((e.id, e) for e in db.session.scalars(select(SyncEvent).where(
+            SyncEvent.opportunity_id == opp_id, SyncEvent.organisation_id == organisation_id,
+        ).order_by(SyncEvent.id.desc()).limit(limit)))
+    return [found[i] for i in sorted(found, reverse=True)[:limit]]
 
 
 def effects_for_candidate(organisation_id: int, candidate_id: int) -> list[Effect]:

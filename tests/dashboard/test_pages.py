@@ -239,3 +239,12 @@ def test_activity_shows_scheduler_runs(client, dash):
     html = body(client.get("/lever/activity?kind=scheduler"))
     assert "reconcile" in html and "Lever answered 503 twice" in html
     assert "applicationCreated" not in html
+
+
+def test_search_treats_percent_and_underscore_literally(client, dash):
+    job = dash.postings["Data Analyst"]
+    dash.invite("Ann Plain", "ann@example.com", job)
+    dash.invite("Bea Under", "bea_x@example.com", job)
+    db.session.commit()
+    assert names_in(body(client.get("/lever/candidates?q=%25"))) == []
+    assert names_in(body(client.get("/lever/candidates?q=_x"))) == ["Bea Under"]
