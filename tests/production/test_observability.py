@@ -63,8 +63,18 @@ def test_readyz_is_200_once_migrated(tmp_path):
 
     migrated = create_app({**{k: v for k, v in vars(TestConfig).items() if k.isupper()},
                            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'migrated.db'}"})
-    with migrated.app_context():
-        upgrade()
+    loggers = {name: (lg.disabled, lg.level) for name, lg in logging.root.manager.loggerDict.items()
+               if isinstance(lg, logging.Logger)}
+    root = (logging.root.level, list(logging.root.handlers))
+    try:
+        with migrated.app_context():
+            upgrade()  # alembic's logging config mutes existing loggers: put them back afterwards
+    finally:
+        for name, (disabled, level) in loggers.items():
+            logging.getLogger(name).disabled = disabled
+            logging.getLogger(name).setLevel(level)
+        logging.root.setLevel(root[0])
+        logging.root.handlers[:] = root[1]
     resp = migrated.test_client().get("/readyz")
     assert resp.status_code == 200
     assert resp.get_json() == {"status": "ready", "database": "reachable", "migrations": "current"}
@@ -116,6 +126,7 @@ def test_observe_job_and_lever_call_hooks_show_up(client):
 
 
 def test_json_logs_have_request_ids_and_no_secrets(app, client, capsys, make_org):
+    previous_level = logging.getLogger().level
     configure_logging("json")
     try:
         org = make_org("Log Org")
@@ -130,6 +141,7 @@ def test_json_logs_have_request_ids_and_no_secrets(app, client, capsys, make_org
         for handler in list(logging.getLogger().handlers):
             if getattr(handler, "_dashboard_handler", False):
                 logging.getLogger().removeHandler(handler)
+        logging.getLogger().setLevel(previous_level)
     err = capsys.readouterr().err
     lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     access = [entry for entry in lines if entry["logger"] == "dashboard.access"]
