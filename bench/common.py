@@ -153,12 +153,12 @@ def app_config_for(sandbox: Sandbox) -> dict:
 
 
 def make_app(database_url: str, **overrides):
-    """A dashboard app on `database_url` with test secrets and no request rate limiting."""
+    """A dashboard app on `database_url` with the test secrets."""
     from dashboard import create_app
     from dashboard.config import TestConfig
 
     settings = {k: v for k, v in vars(TestConfig).items() if k.isupper()}
-    settings.update({"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_ENABLED": False, "TESTING": False})
+    settings.update({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": False})
     settings.update(overrides)
     return create_app(settings)
 
