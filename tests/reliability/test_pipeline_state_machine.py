@@ -1,0 +1,344 @@
+"""A property-based state machine over the whole pipeline against the sandbox subprocess.
+
+Steps: applications to tagged / untagged / stage-tagged jobs, stage moves, archiving, deliveries
+(valid, duplicated, reordered, dropped, forged: signed bodies posted to the receiver), sandbox faults
+on and off, worker crashes (claimed rows abandoned), token expiry, worker runs, candidate progress.
+After every step: at most one invitation per (opportunity, assessment) and at most one live feedback
+form per (opportunity, attempt) in Lever. Once drained with faults off: one status tag per invited
+opportunity matching its attempts, feedback equal to the platform's scores and rating, every valid
+delivery stored once and processed, no row stuck in claimed.
+
+CI size: SM_EXAMPLES=20, SM_STEPS=30. Long run: e.g. SM_EXAMPLES=200 SM_STEPS=60.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from sqlalchemy import func, select, update
+
+from dashboard.accounts import services as accounts
+from dashboard.assessments.rating import rating_for
+from dashboard.attempts import services as attempts
+from dashboard.attempts.models import Attempt
+from dashboard.extensions import db
+from dashboard.lever import outbox
+from dashboard.lever.records import Effect, FeedbackForm, InboxDelivery, Invitation, LeverOpportunity
+from dashboard.models_base import utcnow
+from tests.conftest import reset_schema
+from tests.support.connections import signed
+from tests.sync.conftest import World
+from tests.sync.test_reliability import _fast, _setup_org
+
+EXAMPLES = int(os.environ.get("SM_EXAMPLES", "20"))
+STEPS = int(os.environ.get("SM_STEPS", "30"))
+POSTINGS = ["Data Analyst", "Senior Data Analyst", "Data Engineer"]
+STAGES = ["Phone Screen", "Hiring Manager Review", "On-site"]
+EMAILS = [f"person{n}@example.com" for n in range(5)]  # a small pool: the same person applies again
+STATUS_PREFIX = "Alooba - "
+FAULTS_ON = {"error_rate": 0.15, "rate_limit_rate": 0.1, "drop_response_after_write_rate": 0.05}
+FAULTS_OFF = {"error_rate": 0, "rate_limit_rate": 0, "timeout_rate": 0, "drop_response_after_write_rate": 0}
+
+
+def expected_status(opp_id: int) -> str | None:
+    """The least advanced live attempt status behind the opportunity's invitations."""
+    statuses = set(db.session.scalars(select(Attempt.status).join(
+        Invitation, Invitation.attempt_id == Attempt.id).where(Invitation.opportunity_id == opp_id)))
+    for status, tag in (("invited", "Invited"), ("in_progress", "In Progress"), ("completed", "Completed")):
+        if status in statuses:
+            return STATUS_PREFIX + tag
+    return None
+
+
+def live_forms(lever_opp: dict) -> list[dict]:
+    return [f for f in lever_opp.get("feedback") or [] if not f.get("deletedAt")]
+
+
+def reference_of(form: dict) -> str | None:
+    return next((f.get("value") for f in form.get("fields") or [] if f.get("text") == "Reference"), None)
+
+
+class Pipeline(RuleBasedStateMachine):
+    """One organisation connected to one sandbox account; we play Lever's webhooks ourselves."""
+
+    app = client = sandbox = None  # set by the test before running
+
+    def __init__(self) -> None:
+        super().__init__()
+        db.session.remove()
+        reset_schema()
+        self.sandbox.admin("POST", "/_admin/reset")
+        _fast(self.app, self.sandbox)
+        self.app.config["LEVER_OUTCOME_SETTLE_SECONDS"] = 0.3
+        self.org, self.connection, self.account_id, self.postings, self.stages = _setup_org(
+            self.app, self.sandbox, lambda name: self._org(name), 0)
+        self.evaluator = accounts.create_user(self.org.id, "evaluator@example.com", "recruiter", name="Eve")
+        db.session.commit()
+        self.key = self.connection.test_signature_token
+        self.url = f"/webhooks/lever/{self.connection.public_id}"
+        self.opps: list[str] = []
+        self.queued: list[dict] = []  # fired by Lever, not yet delivered (the order is ours to pick)
+        self.delivered: list[dict] = []  # valid deliveries posted at least once
+        self.faults = False
+
+    @staticmethod
+    def _org(name: str):
+        org = accounts.create_organisation(name)
+        db.session.commit()
+        return org
+
+    # -- Lever side ---------------------------------------------------------------------------------
+
+    def _fire(self, event: str, opp_id: str, **extra) -> None:
+        self.queued.append(signed(self.key, event=event, data={"opportunityId": opp_id, **extra}))
+
+    @initialize(count=st.integers(1, 3))
+    def first_applications(self, count):
+        """A few candidates for the tagged job, delivered and invited (so later steps have attempts)."""
+        for n in range(count):
+            self.apply("Data Analyst", EMAILS[n])
+        self.deliver_all(0)
+        World.drain(None, rounds=50)
+
+    @rule(posting=st.sampled_from(POSTINGS), email=st.sampled_from(EMAILS))
+    def apply(self, posting, email):
+        opp = self.sandbox.admin("POST", "/_admin/applications", {
+            "account_id": self.account_id, "posting_id": self.postings[posting], "name": email.split("@")[0],
+            "email": email})
+        self.opps.append(opp["id"])
+        self._fire("applicationCreated", opp["id"])
+
+    @rule(pick=st.integers(0, 99), stage=st.sampled_from(STAGES))
+    def move_stage(self, pick, stage):
+        if not self.opps:
+            return
+        opp_id = self.opps[pick % len(self.opps)]
+        self.sandbox.admin("POST", f"/_admin/opportunities/{opp_id}/stage", {"stage_id": self.stages[stage]})
+        self._fire("candidateStageChange", opp_id, toStageId=self.stages[stage])
+
+    @rule(pick=st.integers(0, 99))
+    def archive(self, pick):
+        if not self.opps:
+            return
+        opp_id = self.opps[pick % len(self.opps)]
+        self.sandbox.admin("POST", f"/_admin/opportunities/{opp_id}/archive", {})
+        self._fire("candidateArchiveChange", opp_id)
+
+    # -- deliveries ---------------------------------------------------------------------------------
+
+    def _post(self, body: dict, expect: int) -> None:
+        resp = self.client.post(self.url, json=body)
+        assert resp.status_code == expect, (resp.status_code, resp.get_data(as_text=True))
+
+    @rule(pick=st.integers(0, 99), duplicate=st.booleans())
+    def deliver(self, pick, duplicate):
+        """Deliver one queued delivery (any of them: reordering), maybe twice."""
+        if not self.queued:
+            return
+        body = self.queued.pop(pick % len(self.queued))
+        self._post(body, 200)
+        if duplicate:
+            self._post(dict(body), 200)
+        self.delivered.append(body)
+
+    @rule(seed=st.integers(0, 2 ** 16))
+    def deliver_all(self, seed):
+        """Lever catches up: every queued delivery arrives, in a shuffled order."""
+        import random
+
+        random.Random(seed).shuffle(self.queued)
+        while self.queued:
+            self.deliver(0, False)
+
+    @rule(pick=st.integers(0, 99))
+    def redeliver_later(self, pick):
+        """Lever retries a delivery we already acknowledged."""
+        if self.delivered:
+            self._post(dict(self.delivered[pick % len(self.delivered)]), 200)
+
+    @rule(pick=st.integers(0, 99))
+    def drop(self, pick):
+        """Lever never delivers this one."""
+        if self.queued:
+            self.queued.pop(pick % len(self.queued))
+
+    @rule(pick=st.integers(0, 99), how=st.sampled_from(["token", "signature", "other_key"]))
+    def forged(self, pick, how):
+        source = (self.queued + self.delivered)
+        if not source:
+            return
+        body = dict(source[pick % len(source)])
+        if how == "token":
+            body["token"] = secrets.token_hex(16)
+        elif how == "signature":
+            body["signature"] = "0" * 64
+        else:
+            body = signed("not-our-signature-token", event=body["event"], data=body["data"])
+        before = db.session.scalar(select(func.count(InboxDelivery.id)))
+        self._post(body, 401)
+        assert db.session.scalar(select(func.count(InboxDelivery.id))) == before
+
+    # -- faults, crashes, time ------------------------------------------------------------------------
+
+    @rule(on=st.booleans())
+    def sandbox_faults(self, on):
+        self.sandbox.set_faults(**(FAULTS_ON if on else FAULTS_OFF))
+        self.faults = on
+
+    @rule(count=st.integers(1, 3), pick=st.integers(0, 99))
+    def worker_crash(self, count, pick):
+        """A worker claimed rows and died: claims abandoned long ago, then released."""
+        long_ago = utcnow() - timedelta(hours=1)
+        pending = list(db.session.scalars(select(Effect.id).where(Effect.state == "pending").order_by(Effect.id)))
+        effect_ids = [pending[(pick + n) % len(pending)] for n in range(min(count, len(pending)))]
+        if effect_ids:
+            db.session.execute(update(Effect).where(Effect.id.in_(effect_ids)).values(
+                state="claimed", claimed_at=long_ago, claimed_by="dead-worker", attempts=Effect.attempts + 1))
+        delivery_ids = list(db.session.scalars(select(InboxDelivery.id).where(
+            InboxDelivery.state == "pending").limit(count)))
+        if delivery_ids:
+            db.session.execute(update(InboxDelivery).where(InboxDelivery.id.in_(delivery_ids)).values(
+                state="claimed", claimed_at=long_ago, attempts=InboxDelivery.attempts + 1))
+        db.session.commit()
+        outbox.release_stale_claims()
+        db.session.commit()
+
+    @rule()
+    def token_expires(self):
+        self.connection = db.session.merge(self.connection)
+        db.session.refresh(self.connection)
+        self.connection.expires_at = utcnow() - timedelta(minutes=5)
+        db.session.commit()
+
+    @rule(passes=st.integers(1, 3), catch_up=st.booleans())
+    def run_worker(self, passes, catch_up):
+        """A few worker passes; with catch_up, every back-off has already elapsed."""
+        from dashboard.lever.worker import run_once
+
+        for _ in range(passes):
+            if catch_up:
+                db.session.execute(update(Effect).where(Effect.state == "pending").values(next_try_at=utcnow()))
+                db.session.execute(update(InboxDelivery).where(InboxDelivery.state == "pending")
+                                   .values(next_try_at=utcnow()))
+                db.session.commit()
+            run_once()
+
+    # -- the candidate ------------------------------------------------------------------------------
+
+    @rule(pick=st.integers(0, 99), correct=st.integers(0, 4), points=st.integers(0, 10))
+    def candidate_progresses(self, pick, correct, points):
+        """The next thing for one attempt: start, submit the next part, or (staff) evaluate."""
+        from dashboard.attempts.scoring import evaluate_attempt
+
+        live = db.session.scalars(select(Attempt).where(Attempt.status.in_(("invited", "in_progress")) | (
+            (Attempt.status == "completed") & (Attempt.evaluation_state != "final"))).order_by(Attempt.id)).all()
+        if not live:
+            return
+        attempt = live[pick % len(live)]
+        if attempt.status == "invited":
+            attempts.start_attempt(attempt.id)
+        elif attempt.status == "in_progress":
+            part = sorted((ps for ps in attempt.part_scores if ps.state == "pending"),
+                          key=lambda ps: ps.part.position)[0].part
+            if part.grading == "auto":
+                answers = {q.id: (q.correct_choice if i < correct else (q.correct_choice + 1) % 4)
+                           for i, q in enumerate(part.questions)}
+            else:
+                answers = {q.id: "An answer" for q in part.questions}
+            attempts.submit_part(attempt.id, part.id, answers)
+        else:
+            manual = {ps.part_id for ps in attempt.part_scores if ps.state == "awaiting_evaluation"}
+            if not manual:
+                return
+            answers = {a.id: float(points) for a in attempt.answers if a.question.part_id in manual}
+            evaluate_attempt(attempt.id, answers, self.evaluator.id)
+        db.session.commit()
+
+    # -- properties -----------------------------------------------------------------------------------
+
+    @invariant()
+    def one_invitation_per_opportunity_and_assessment(self):
+        db.session.rollback()
+        worst = db.session.scalar(select(func.count(Invitation.id)).group_by(
+            Invitation.opportunity_id, Invitation.assessment_id).order_by(func.count(Invitation.id).desc()).limit(1))
+        assert (worst or 0) <= 1
+
+    @invariant()
+    def one_live_feedback_form_per_opportunity_and_attempt(self):
+        for lever_opp in self.sandbox.state(self.account_id)["opportunities"]:
+            refs = [reference_of(f) for f in live_forms(lever_opp)]
+            refs = [r for r in refs if r]
+            assert len(refs) == len(set(refs)), (lever_opp["id"], refs)
+
+    def teardown(self):
+        try:
+            self.settle()
+        finally:
+            self.sandbox.set_faults(**FAULTS_OFF)
+
+    def settle(self):
+        """Faults off, drain the worker, then the converged-state properties."""
+        self.sandbox.set_faults(**FAULTS_OFF)
+        World.drain(None, rounds=200)
+        db.session.expire_all()
+        # inbox: every valid delivery stored exactly once and processed; nothing stuck
+        tokens = [b["token"] for b in self.delivered]
+        stored = db.session.scalars(select(InboxDelivery).where(InboxDelivery.token.in_(tokens))).all()
+        assert sorted(d.token for d in stored) == sorted(tokens)
+        assert {d.state for d in stored} <= {"done"}, [(d.token, d.state, d.error) for d in stored]
+        assert db.session.scalar(select(func.count(InboxDelivery.id))) == len(tokens)
+        states = dict(db.session.execute(select(Effect.state, func.count(Effect.id)).group_by(Effect.state)).all())
+        stuck = db.session.execute(select(Effect.kind, Effect.state, Effect.attempts, Effect.last_error).where(
+            Effect.state.not_in(("done", "cancelled")))).all()
+        assert not stuck, (states, stuck)
+        # Lever: status tags and feedback
+        lever = {o["id"]: o for o in self.sandbox.state(self.account_id)["opportunities"]}
+        invited = db.session.scalars(select(LeverOpportunity).join(
+            Invitation, Invitation.opportunity_id == LeverOpportunity.id).distinct()).all()
+        for opp in invited:
+            tags = [t for t in lever[opp.lever_id]["tags"] if t.startswith(STATUS_PREFIX)]
+            want = expected_status(opp.id)
+            assert tags == ([want] if want else []), (opp.lever_id, tags, want)
+        for form in db.session.scalars(select(FeedbackForm)):
+            attempt = db.session.get(Attempt, form.attempt_id)
+            opp = db.session.get(LeverOpportunity, form.opportunity_id)
+            ours = [f for f in live_forms(lever[opp.lever_id]) if reference_of(f) == f"attempt-{attempt.id}"]
+            assert len(ours) == 1, (opp.lever_id, attempt.id, len(ours))
+            values = {f["text"]: f.get("value") for f in ours[0]["fields"]}
+            if attempt.final_score is not None:
+                passing = attempt.assessment.passing_score
+                assert values["Rating"] == rating_for(passing, attempt.final_score).label
+                assert values["Final score"].startswith(f"{attempt.final_score:.0f}%")
+            assert values["Score status"] == ("Final" if attempt.evaluation_state == "final" else
+                                              "Provisional: parts are awaiting evaluation")
+        if os.environ.get("SM_VERBOSE"):
+            print(f"settled: {len(tokens)} deliveries, {len(invited)} invited, {states}, "
+                  f"{db.session.scalar(select(func.count(FeedbackForm.id)))} forms, "
+                  f"{db.session.scalar(select(func.count(Attempt.id)).where(Attempt.final_score.is_not(None)))} scored")
+        for attempt in db.session.scalars(select(Attempt).where(Attempt.final_score.is_not(None))):
+            for invitation in db.session.scalars(select(Invitation).where(Invitation.attempt_id == attempt.id)):
+                opp = db.session.get(LeverOpportunity, invitation.opportunity_id)
+                if opp.deleted:
+                    continue
+                ours = [f for f in live_forms(lever[opp.lever_id]) if reference_of(f) == f"attempt-{attempt.id}"]
+                assert len(ours) == 1, ("no feedback form for a scored attempt", opp.lever_id, attempt.id)
+
+
+@pytest.fixture
+def pipeline(app, client, sandbox):
+    Pipeline.app, Pipeline.client, Pipeline.sandbox = app, client, sandbox
+    yield Pipeline
+    Pipeline.app = Pipeline.client = Pipeline.sandbox = None
+
+
+def test_pipeline_state_machine(pipeline):
+    run_state_machine_as_test(pipeline, settings=settings(
+        max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None,
+        derandomize=os.environ.get("SM_RANDOM") is None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]))
