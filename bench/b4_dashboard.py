@@ -35,7 +35,7 @@ def _app(url: str):
     from dashboard.config import TestConfig
 
     settings = {k: v for k, v in vars(TestConfig).items() if k.isupper()}
-    settings.update({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "TESTING": False,
+    settings.update({"SQLALCHEMY_DATABASE_URI": url, "TESTING": False,
                      "WTF_CSRF_ENABLED": False})
     return create_app(settings)
 
