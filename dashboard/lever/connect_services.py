@@ -17,7 +17,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from sqlalchemy import select
 
 from dashboard.extensions import db
-from dashboard.lever import crypto
+from dashboard.lever import crypto, webhook_keys
 from dashboard.lever.errors import LeverError, LeverNotFoundError
 from dashboard.lever.models import (
     EVENT_LABELS,
@@ -129,12 +129,17 @@ def complete_authorization(organisation_id: int, user_id: int, *, code: str, red
         conn.lever_users = None
         conn.perform_as_user_id = conn.perform_as_user_name = None
     now = utcnow()
+    # Reconnecting the same account while (paused but) connected keeps the original start, so work
+    # that arrived during the pause is not mistaken for candidates from before the integration.
+    resumed = (conn.status in ("connected", "reconnect_needed") and conn.connected_at is not None
+               and conn.lever_account_id == str(account_id))
     conn.status, conn.status_reason = "connected", None
     conn.lever_account_id, conn.lever_env, conn.scopes = str(account_id), lever_env, " ".join(granted)
     conn.access_token_enc = crypto.encrypt(access)
     conn.refresh_token_enc = crypto.encrypt(refresh)
     conn.expires_at = now + timedelta(seconds=int(answer.get("expires_in") or 3600))
-    conn.connected_by_id, conn.connected_at, conn.last_refresh_at = user_id, now, now
+    conn.connected_by_id, conn.last_refresh_at = user_id, now
+    conn.connected_at = conn.connected_at if resumed else now
     _record(conn, kind, f"Lever account {account_id}", user_id)
     db.session.flush()
     return conn
@@ -146,6 +151,7 @@ def set_up_webhooks(conn: LeverConnection, client, url: str) -> list[str]:
     A webhook at the same URL and event whose token we hold is kept; others are deleted and
     created again, because Lever shows a signature token only when the webhook is created.
     """
+    webhook_keys.forget(conn.public_id)
     failures: list[str] = []
     try:
         existing = [w for w in client.list_webhooks() if w.get("url") == url]
@@ -195,6 +201,7 @@ def disconnect(conn: LeverConnection, user_id: int, client) -> list[str]:
     `client` may be None when Lever cannot be reached with this connection any more.
     Returns the webhooks that could not be removed in Lever.
     """
+    webhook_keys.forget(conn.public_id)
     failures: list[str] = []
     for hook in list(conn.webhooks):
         if hook.source == "api" and hook.lever_webhook_id:
@@ -265,6 +272,7 @@ def update_settings(conn: LeverConnection, user_id: int, *, perform_as_user_id: 
 
 def add_pasted_webhook(conn: LeverConnection, *, event: str, token: str, url: str) -> LeverWebhook:
     """Store the signature token of a webhook an admin created in Lever's own settings."""
+    webhook_keys.forget(conn.public_id)
     if event not in WEBHOOK_EVENTS:
         raise ConnectError("Choose one of the listed webhook events.")
     token = (token or "").strip()
