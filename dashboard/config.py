@@ -162,4 +162,5 @@ class TestConfig:
     RATELIMIT_STORAGE_URI = "memory://"
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
     SKIP_MIGRATION_CHECK = True
+    WEBHOOK_KEY_CACHE_SECONDS = 0  # tests change connections behind the receiver's back
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # still scrypt, at a cost that keeps the suite quick

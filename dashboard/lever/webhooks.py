@@ -14,10 +14,11 @@ import re
 import time
 
 from flask import Blueprint, current_app, request
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 
 from dashboard.extensions import csrf, db
+from dashboard.lever import webhook_keys
 from dashboard.lever.records import InboxDelivery
 from dashboard.models_base import utcnow
 
@@ -76,24 +77,15 @@ def parse_delivery(raw: bytes) -> dict:
     return body
 
 
-def _matching_webhook(connection_id: int, body: dict):
-    """The webhook of this connection whose signature token signed the body, or None."""
-    from dashboard.lever.crypto import decrypt
-    from dashboard.lever.models import LeverWebhook
-
+def _matching_hook(address, body: dict) -> int | None:
+    """The id of the webhook whose signature token signed the body, or None."""
     signature = body.get("signature")
     if not isinstance(signature, str) or len(signature) != 64:
         return None
-    hooks = db.session.scalars(select(LeverWebhook).where(LeverWebhook.connection_id == connection_id)).all()
-    for hook in hooks:
-        try:
-            key = decrypt(hook.signature_token_enc)
-        except Exception:  # undecryptable (its key was retired): cannot match
-            log.warning("webhook %s has a signature token no configured key decrypts", hook.id)
-            continue
-        expected = signature_for(key, body["token"], body["triggeredAt"])
-        if hmac.compare_digest(expected.encode(), signature.lower().encode("utf-8", "replace")):
-            return hook
+    given = signature.lower().encode("utf-8", "replace")
+    for hook_id, key in address.keys:
+        if hmac.compare_digest(signature_for(key, body["token"], body["triggeredAt"]).encode(), given):
+            return hook_id
     return None
 
 
@@ -101,8 +93,6 @@ def _matching_webhook(connection_id: int, body: dict):
 @csrf.exempt
 def receive(public_id: str):
     """Verify and store one delivery; 2xx tells Lever not to retry."""
-    from dashboard.lever.models import LeverConnection
-
     limit = current_app.config.get("WEBHOOK_MAX_BYTES", 1024 * 1024)
     if request.content_length is not None and request.content_length > limit:
         _count("too_large")
@@ -117,21 +107,21 @@ def receive(public_id: str):
         _count("bad_request")
         return {"error": str(exc)}, 400
     try:
-        connection = None
+        address = None
         if PUBLIC_ID.fullmatch(public_id):  # anything else cannot be ours (and may not even be storable text)
-            connection = db.session.scalar(select(LeverConnection).where(LeverConnection.public_id == public_id))
-        if connection is None or connection.status == "disconnected":
+            address = webhook_keys.lookup(public_id, current_app.config.get("WEBHOOK_KEY_CACHE_SECONDS", 10))
+        if address is None or not address.live:
             _count("unknown_address")
             return {"error": "unknown webhook address"}, 404
-        hook = _matching_webhook(connection.id, body)
-        if hook is None:
-            log.warning("webhook rejected: bad signature (connection %s)", connection.id)
+        hook_id = _matching_hook(address, body)
+        if hook_id is None:
+            log.warning("webhook rejected: bad signature (connection %s)", address.connection_id)
             _count("bad_signature")
             return {"error": "invalid signature"}, 401
         if body["triggeredAt"] > time.time() * 1000 + MAX_FUTURE_MS:
             _count("bad_request")
             return {"error": "triggeredAt is in the future"}, 400
-        _touch(hook)
+        _touch(address, hook_id)
         data = body["data"]
         if not data:  # Lever's test delivery
             db.session.commit()
@@ -142,7 +132,7 @@ def receive(public_id: str):
             db.session.commit()
             _count("ignored")
             return {"status": "ignored"}, 200
-        return _store(connection, body)
+        return _store(address, body)
     except OperationalError:
         db.session.rollback()
         log.exception("database unavailable while receiving a webhook")
@@ -150,33 +140,37 @@ def receive(public_id: str):
         return {"error": "temporarily unavailable"}, 503
 
 
-def _touch(hook) -> None:
-    """Record the last verified delivery (at most once a minute, to keep the hot path cheap)."""
-    from dashboard.models_base import as_utc
+def _touch(address, hook_id: int) -> None:
+    """Record the last verified delivery per webhook, at most once a minute per process."""
+    from dashboard.lever.models import LeverWebhook
 
-    now = utcnow()
-    if hook.last_verified_at is None or (now - as_utc(hook.last_verified_at)).total_seconds() > 60:
-        hook.last_verified_at = now
+    now = time.monotonic()
+    if now - address.touched.get(hook_id, -1e9) < 60:
+        return
+    address.touched[hook_id] = now
+    db.session.execute(update(LeverWebhook).where(LeverWebhook.id == hook_id).values(last_verified_at=utcnow()))
 
 
-def _store(connection, body: dict):
+def _insert():
+    """INSERT ... ON CONFLICT DO NOTHING for this database's dialect."""
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(InboxDelivery)
+
+
+def _store(address, body: dict):
+    """One statement stores the delivery unless its token is already in the inbox."""
     data = body["data"]
-    exists = db.session.scalar(select(InboxDelivery.id).where(
-        InboxDelivery.connection_id == connection.id, InboxDelivery.token == body["token"]))
-    if exists is not None:
-        db.session.commit()
-        _count("duplicate")
-        return {"status": "duplicate"}, 200
-    db.session.add(InboxDelivery(
-        organisation_id=connection.organisation_id, connection_id=connection.id, token=body["token"],
+    statement = _insert().values(
+        organisation_id=address.organisation_id, connection_id=address.connection_id, token=body["token"],
         event=body["event"], opportunity_lever_id=data["opportunityId"][:64],
         to_stage_id=(data.get("toStageId") or None) and data["toStageId"][:64],
-        triggered_at=body["triggeredAt"]))
-    try:
-        db.session.commit()
-    except IntegrityError:  # the same token raced in through another worker
-        db.session.rollback()
-        _count("duplicate")
-        return {"status": "duplicate"}, 200
-    _count("stored")
-    return {"status": "stored"}, 200
+        triggered_at=body["triggeredAt"], received_at=utcnow(), state="pending", attempts=0, next_try_at=utcnow(),
+    ).on_conflict_do_nothing(index_elements=["connection_id", "token"]).returning(InboxDelivery.id)
+    stored = db.session.execute(statement).scalar()
+    db.session.commit()
+    outcome = "stored" if stored is not None else "duplicate"
+    _count(outcome)
+    return {"status": outcome}, 200

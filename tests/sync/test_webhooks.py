@@ -124,3 +124,27 @@ def test_database_unavailable_answers_503_so_lever_retries():
                       "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1"})
     resp = app.test_client().post("/webhooks/lever/abc", json=signed("secret", data=OPP))
     assert resp.status_code == 503
+
+
+def test_cached_keys_verify_without_reading_the_connection_and_forget_on_disconnect(app, client, conn):
+    from sqlalchemy import event
+
+    from dashboard.lever import connect_services, webhook_keys
+
+    app.config["WEBHOOK_KEY_CACHE_SECONDS"] = 30
+    webhook_keys.forget()
+    address = url(conn)
+    assert client.post(address, json=signed("secret", data=OPP)).status_code == 200
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert client.post(address, json=signed("secret", data=OPP)).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert not [s for s in statements if "lever_connections" in s or "lever_webhooks" in s]
+    assert any("INSERT INTO lever_inbox" in s for s in statements)
+    connect_services.disconnect(conn, None, None)
+    db.session.commit()
+    assert client.post(url(conn), json=signed("secret", data=OPP)).status_code == 404
+    assert rows()[0] == 2
