@@ -195,7 +195,10 @@ class Pipeline(RuleBasedStateMachine):
     def worker_crash(self, count, pick):
         """A worker claimed rows and died: claims abandoned long ago, then released."""
         long_ago = utcnow() - timedelta(hours=1)
-        pending = list(db.session.scalars(select(Effect.id).where(Effect.state == "pending").order_by(Effect.id)))
+        # A row that already took a worker down several times is a poison row, made dead by design
+        # (MAX_ATTEMPTS); crashes here hit ordinary rows.
+        pending = list(db.session.scalars(select(Effect.id).where(
+            Effect.state == "pending", Effect.attempts < 3).order_by(Effect.id)))
         effect_ids = [pending[(pick + n) % len(pending)] for n in range(min(count, len(pending)))]
         if effect_ids:
             db.session.execute(update(Effect).where(Effect.id.in_(effect_ids)).values(
