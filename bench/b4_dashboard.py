@@ -4,6 +4,10 @@ Median server time of the candidates list (filtered, paginated), candidate detai
 measured in-process against `/healthz` in the same run. Target: each ≤ 5 × the static page.
 
     python -m bench.b4_dashboard [--engines sqlite,postgresql] [--candidates N] [--history N] [--repeat N]
+                                 [--keep]
+
+With --keep the generated database (SQLite file under the temp directory, PostgreSQL database
+`B4_PG_DB`) is kept and reused by the next run with the same sizes; indexes added since are created.
 """
 
 from __future__ import annotations
@@ -21,13 +25,40 @@ PG_DB = os.environ.get("B4_PG_DB", "bench_b4")
 BAR = 5.0
 
 
-def _pg_url() -> str:
+def _pg_url(keep: bool) -> str:
     import psycopg
 
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{PG_DB}"')
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (PG_DB,)).fetchone()
+        if exists and not keep:
+            conn.execute(f'DROP DATABASE "{PG_DB}" WITH (FORCE)')
+        if not exists or not keep:
+            conn.execute(f'CREATE DATABASE "{PG_DB}"')
     return PG_ADMIN.rsplit("/", 1)[0] + "/" + PG_DB
+
+
+def _stored_sizes() -> tuple[int, int] | None:
+    """(candidates, sync-history rows) of a kept data set, or None when the database is empty."""
+    from sqlalchemy import func, select
+
+    from dashboard.attempts.models import Candidate
+    from dashboard.extensions import db
+    from dashboard.lever.records import SyncEvent
+
+    candidates = db.session.scalar(select(func.count()).select_from(Candidate))
+    return (candidates, db.session.scalar(select(func.count()).select_from(SyncEvent))) if candidates else None
+
+
+def _create_missing_indexes() -> None:
+    """A kept database gets the indexes the models declared since it was generated."""
+    from sqlalchemy.schema import CreateIndex
+
+    from dashboard.extensions import db
+
+    with db.engine.begin() as conn:  # IF NOT EXISTS: reflection does not see expression indexes
+        for table in db.metadata.sorted_tables:
+            for index in table.indexes:
+                conn.execute(CreateIndex(index, if_not_exists=True))
 
 
 def _app(url: str):
@@ -52,24 +83,34 @@ def _measure(client, url: str, repeat: int) -> list[float]:
     return times
 
 
-def run_engine(engine: str, candidates: int, history: int, repeat: int) -> list[tuple]:
-    """Build the data set on one engine and time each page; returns table rows."""
+def run_engine(engine: str, candidates: int, history: int, repeat: int, keep: bool = False) -> list[tuple]:
+    """Build the data set on one engine (or reuse a kept one) and time each page; returns table rows."""
     from dashboard.extensions import db
 
-    tmp = tempfile.mkdtemp(prefix="b4-")
-    url = _pg_url() if engine == "postgresql" else f"sqlite:///{tmp}/b4.db"
+    if keep:
+        path = os.path.join(tempfile.gettempdir(), f"b4-kept-{candidates}-{history}.db")
+    else:
+        path = os.path.join(tempfile.mkdtemp(prefix="b4-"), "b4.db")
+    url = _pg_url(keep) if engine == "postgresql" else f"sqlite:///{path}"
     app = _app(url)
     with app.app_context():
         db.create_all()
-        info = datagen.generate(candidates=candidates, history=history)
+        stored = _stored_sizes() if keep else None
+        if stored and stored != (candidates, history):
+            raise SystemExit(f"the kept {engine} database holds {stored}; drop it or use those sizes")
+        if stored:
+            _create_missing_indexes()
+            info = datagen.existing(candidates=candidates, history=history)
+        else:
+            info = datagen.generate(candidates=candidates, history=history)
         if engine == "postgresql":
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.exec_driver_sql("ANALYZE")
         else:
             db.session.execute(db.text("ANALYZE"))
             db.session.commit()
-    print(f"[{engine}] generated {candidates:,} candidates in {info['seconds_rows']} s, "
-          f"{history:,} history rows in {info['seconds_history']} s", flush=True)
+    print(f"[{engine}] {'reused' if info.get('reused') else 'generated'} {candidates:,} candidates "
+          f"in {info['seconds_rows']} s, {history:,} history rows in {info['seconds_history']} s", flush=True)
     client = app.test_client()
     resp = client.post("/login", data={"email": datagen.OWNER_EMAIL, "password": datagen.PASSWORD})
     assert resp.status_code == 302, resp.status_code
@@ -111,10 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--candidates", type=int, default=100_000)
     parser.add_argument("--history", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--keep", action="store_true", help="keep the generated data and reuse it next time")
     args = parser.parse_args(argv)
     rows = []
     for engine in args.engines.split(","):
-        rows += run_engine(engine.strip(), args.candidates, args.history, args.repeat)
+        rows += run_engine(engine.strip(), args.candidates, args.history, args.repeat, args.keep)
     print(f"\nB4: median server time per page over {args.repeat} requests (ms), bar ≤ {BAR:g}× static")
     print("| engine | page | median ms | min–max ms | × /healthz | × /login | bar (vs /healthz) |")
     print("|---|---|---|---|---|---|---|")

@@ -110,6 +110,19 @@ def generate(*, candidates: int = 100_000, history: int = 1_000_000, postings: i
             "seconds_rows": round(made - started, 1), "seconds_history": round(time.perf_counter() - made, 1)}
 
 
+def existing(*, candidates: int, history: int) -> dict:
+    """The same ids `generate` returns, for a kept data set generated earlier with these sizes."""
+    from sqlalchemy import select
+
+    from dashboard.accounts.models import User
+
+    owner = db.session.scalar(select(User).where(User.email == OWNER_EMAIL))
+    conn = db.session.scalar(select(LeverConnection).where(LeverConnection.organisation_id == owner.organisation_id))
+    return {"organisation_id": owner.organisation_id, "owner_id": owner.id, "connection_id": conn.id,
+            "sample_candidate_id": 1 + candidates // 2, "candidates": candidates, "history": history,
+            "seconds_rows": 0.0, "seconds_history": 0.0, "reused": True}
+
+
 def _resync_sequences() -> None:
     """PostgreSQL sequences do not see explicit ids: move them past the data."""
     if db.engine.dialect.name != "postgresql":

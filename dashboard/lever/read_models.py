@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from sqlalchemy import Index, func, or_, select
+from sqlalchemy import Index, and_, func, literal_column, or_, select
 
 from dashboard.assessments.models import Assessment
 from dashboard.attempts.models import Attempt, Candidate
@@ -13,71 +14,160 @@ from dashboard.lever.records import Effect, Invitation, LeverOpportunity, LeverP
 
 # The candidates list sorted by name walks this index instead of sorting every candidate.
 Index("ix_candidates_organisation_name", Candidate.organisation_id, Candidate.name)
+# Best score first, candidates without a score last, on every engine (NULL sorts differently).
+SCORE_KEY = func.coalesce(Attempt.final_score, literal_column("-1"))  # a literal: the index matches it
+Index("ix_attempts_organisation_score", Attempt.organisation_id, SCORE_KEY, Attempt.id)
+Index("ix_attempts_organisation_status_score", Attempt.organisation_id, Attempt.status, SCORE_KEY, Attempt.id)
+Index("ix_attempts_organisation_status", Attempt.organisation_id, Attempt.status, Attempt.id)
+# Newest applications first, for a whole organisation or one job.
+Index("ix_lever_opportunities_organisation_id_id", LeverOpportunity.organisation_id, LeverOpportunity.id)
+Index("ix_lever_opportunities_organisation_posting", LeverOpportunity.organisation_id,
+      LeverOpportunity.posting_lever_id, LeverOpportunity.id)
+# The "sync failed/pending" filters read the few outbox rows in those states.
+Index("ix_lever_effects_organisation_state", Effect.organisation_id, Effect.state, Effect.opportunity_id)
+# Search is a prefix search on the lower-cased name (and on the email, through its unique index).
+Index("ix_candidates_organisation_lower_name", Candidate.organisation_id, func.lower(Candidate.name))
 
 PAGE_SIZE = 25
-COUNT_CAP = 1000  # beyond this the pager says "1,000+": an exact count would read every matching row
 SYNC_STATES = ("ok", "pending", "failed")
 FAILED_STATES = ("dead", "needs_decision")
 PENDING_STATES = ("pending", "claimed")
 
 
+class CandidateRow(NamedTuple):
+    """One line of the candidates list: plain values, no ORM entities."""
+
+    invitation_id: int
+    opportunity_id: int
+    candidate_id: int
+    name: str | None
+    email: str
+    status: str
+    final_score: float | None
+    evaluation_state: str
+    assessment_id: int
+    posting_lever_id: str | None
+    profile_url: str | None
+    job: str | None = None
+    assessment: str | None = None
+    passing_score: float | None = None
+    sync: str = "ok"
+
+
 @dataclass
 class Page:
-    """One page of rows and what the pager needs."""
+    """One page of rows and what the pager needs ("next" without a total: counting every match of a
+    broad filter would read the whole list on each view)."""
 
     rows: list
     page: int
-    pages: int
-    total: int
-    capped: bool = False
+    has_next: bool
 
 
-def _sync_state_expr():
-    """Per invitation row: failed when any effect of its opportunity is dead or undecided, pending when
-    any is waiting, else ok."""
-    failed = select(func.count(Effect.id)).where(
-        Effect.opportunity_id == LeverOpportunity.id,
-        Effect.state.in_(("dead", "needs_decision"))).scalar_subquery()
-    pending = select(func.count(Effect.id)).where(
-        Effect.opportunity_id == LeverOpportunity.id,
-        Effect.state.in_(("pending", "claimed"))).scalar_subquery()
-    return failed, pending
+_COLUMNS = (Invitation.id, Invitation.opportunity_id, Candidate.id, Candidate.name, Candidate.email, Attempt.status,
+            Attempt.final_score, Attempt.evaluation_state, Invitation.assessment_id,
+            LeverOpportunity.posting_lever_id, LeverOpportunity.profile_url)
 
 
 def candidate_rows(organisation_id: int, *, q: str = "", posting: str = "", assessment_id: int | None = None,
-                   status: str = "", sync: str = "", sort: str = "recent", page: int = 1) -> Page:
-    """Candidates invited through Lever: one row per (opportunity, assessment)."""
-    failed, pending = _sync_state_expr()
-    query = (
-        select(Invitation, LeverOpportunity, Attempt, Candidate, Assessment.name, Assessment.passing_score,
-               LeverPosting.text, failed.label("failed"), pending.label("pending"))
+                   status: str = "", sync: str = "", sort: str = "recent", page: int = 1,
+                   jobs: dict[str, str] | None = None, assessments: dict[int, tuple[str, float]] | None = None
+                   ) -> Page:
+    """Candidates invited through Lever: one row per (opportunity, assessment), PAGE_SIZE per page.
+
+    `jobs` (posting id → title) and `assessments` (id → (name, passing score)) are the small lookup
+    tables the page already read for its filters; they name the rows without joining them per row."""
+    by_candidate = bool(q) or sort == "name"
+    by_attempt = by_candidate or bool(status) or sort in ("score", "status")
+    # The page's invitation ids first, joining only what the filter and order need (a deep page skips
+    # index entries, not joined rows); then the columns of those 25 rows.
+    query = (select(Invitation.id)
+             .join(LeverOpportunity, LeverOpportunity.id == Invitation.opportunity_id)
+             .where(Invitation.organisation_id == organisation_id, LeverOpportunity.deleted.is_(False)))
+    if by_attempt:
+        query = query.join(Attempt, Attempt.id == Invitation.attempt_id)
+    if by_candidate:
+        query = query.join(Candidate, Candidate.id == Attempt.candidate_id).where(
+            Candidate.organisation_id == organisation_id)
+    elif by_attempt:
+        query = query.where(Attempt.organisation_id == organisation_id)
+    else:
+        query = query.where(LeverOpportunity.organisation_id == organisation_id)
+    query = _filtered(query, organisation_id, q=q, posting=posting, assessment_id=assessment_id, status=status,
+                      sync=sync)
+    # Each order starts with the columns of one index on the table that drives the query, so a page is
+    # read by walking that index; the last key only orders the invitations of one opportunity/attempt.
+    order = {
+        "name": (Candidate.name, Candidate.id, Invitation.id),
+        "score": (SCORE_KEY.desc(), Attempt.id.desc(), Invitation.id.desc()),
+        "status": (Attempt.status.desc(), Attempt.id.desc(), Invitation.id.desc()),  # invited first
+    }.get(sort, (LeverOpportunity.id.desc(), Invitation.id.desc()))
+    page = max(1, page)
+    ids = db.session.scalars(query.order_by(*order).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    if not ids and page > 1:  # past the end (an old link): show the last page instead
+        total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        last = max(1, -(-total // PAGE_SIZE))
+        if last < page:
+            return candidate_rows(organisation_id, q=q, posting=posting, assessment_id=assessment_id,
+                                  status=status, sync=sync, sort=sort, page=last, jobs=jobs,
+                                  assessments=assessments)
+    position = {inv_id: n for n, inv_id in enumerate(ids[:PAGE_SIZE])}
+    found = sorted(db.session.execute(
+        select(*_COLUMNS)
         .join(LeverOpportunity, LeverOpportunity.id == Invitation.opportunity_id)
         .join(Attempt, Attempt.id == Invitation.attempt_id)
         .join(Candidate, Candidate.id == Attempt.candidate_id)
-        .join(Assessment, Assessment.id == Invitation.assessment_id)
-        .outerjoin(LeverPosting, (LeverPosting.connection_id == LeverOpportunity.connection_id)
-                   & (LeverPosting.lever_id == LeverOpportunity.posting_lever_id))
-        .where(Invitation.organisation_id == organisation_id, LeverOpportunity.deleted.is_(False))
-    )
-    query = _filtered(query, organisation_id, q=q, posting=posting, assessment_id=assessment_id, status=status,
-                      sync=sync)
-    counted = query.with_only_columns(Invitation.id).limit(COUNT_CAP + 1).subquery()
-    total = db.session.scalar(select(func.count()).select_from(counted)) or 0
-    capped = total > COUNT_CAP
-    order = {
-        "name": (Candidate.name, Invitation.id),
-        "score": (Attempt.final_score.desc().nulls_last(), Invitation.id.desc()),
-        "status": (Attempt.status, Invitation.id.desc()),
-    }.get(sort, (Invitation.id.desc(),))
-    pages = max(1, -(-min(total, COUNT_CAP) // PAGE_SIZE))
-    page = max(1, page) if capped else min(max(1, page), pages)
-    rows = db.session.execute(query.order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    if capped and not rows and page > 1:  # past the end of a long list: show the last rows instead
-        return candidate_rows(organisation_id, q=q, posting=posting, assessment_id=assessment_id, status=status,
-                              sync=sync, sort=sort, page=pages)
-    if capped:
-        pages = max(pages, page + (1 if len(rows) == PAGE_SIZE else 0))
-    return Page(rows=rows, page=page, pages=pages, total=min(total, COUNT_CAP), capped=capped)
+        .where(Invitation.id.in_(position))).all(), key=lambda r: position[r[0]]) if position else []
+    rows = [CandidateRow(*r) for r in found]
+    return Page(rows=_named(organisation_id, rows, jobs, assessments), page=page, has_next=len(ids) > PAGE_SIZE)
+
+
+def _named(organisation_id: int, rows: list[CandidateRow], jobs: dict[str, str] | None,
+           assessments: dict[int, tuple[str, float]] | None) -> list[CandidateRow]:
+    """Add job title, assessment name and pass mark, and the sync state of each row's opportunity (one
+    query over this page's opportunities)."""
+    if not rows:
+        return rows
+    jobs = job_titles(organisation_id) if jobs is None else jobs
+    assessments = assessment_names(organisation_id) if assessments is None else assessments
+    states: dict[int, set[str]] = {}
+    for opp_id, state in db.session.execute(select(Effect.opportunity_id, Effect.state).where(
+            Effect.opportunity_id.in_({r.opportunity_id for r in rows}),
+            Effect.state.in_(FAILED_STATES + PENDING_STATES)).distinct()):
+        states.setdefault(opp_id, set()).add(state)
+    out = []
+    for row in rows:
+        name, passing = assessments.get(row.assessment_id, ("?", None))
+        seen = states.get(row.opportunity_id, set())
+        sync = "failed" if seen & set(FAILED_STATES) else "pending" if seen else "ok"
+        out.append(row._replace(job=jobs.get(row.posting_lever_id or ""), assessment=name, passing_score=passing,
+                                sync=sync))
+    return out
+
+
+def job_titles(organisation_id: int) -> dict[str, str]:
+    """Posting id → title for the organisation (a few hundred rows at most)."""
+    return dict(db.session.execute(select(LeverPosting.lever_id, LeverPosting.text).where(
+        LeverPosting.organisation_id == organisation_id)).all())
+
+
+def assessment_names(organisation_id: int) -> dict[int, tuple[str, float]]:
+    """Assessment id → (name, passing score) for the organisation."""
+    return {i: (n, p) for i, n, p in db.session.execute(select(
+        Assessment.id, Assessment.name, Assessment.passing_score).where(
+        Assessment.organisation_id == organisation_id))}
+
+
+def prefix_match(q: str):
+    """Names or email addresses starting with `q` (case-insensitive), as index range reads: a name
+    range over `lower(name)` and an email range (emails are stored lower-cased), each checked with LIKE
+    so the range bounds never widen the match."""
+    term = q.strip().lower()
+    like = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    upper = term + "\U0010ffff"
+    name = func.lower(Candidate.name)
+    return or_(and_(name >= term, name < upper, name.like(like, escape="\\")),
+               and_(Candidate.email >= term, Candidate.email < upper, Candidate.email.like(like, escape="\\")))
 
 
 def _effect_opportunities(organisation_id: int, states: tuple[str, ...]):
@@ -90,12 +180,10 @@ def _filtered(query, organisation_id: int, *, q: str, posting: str, assessment_i
               sync: str):
     """Apply the list filters to the candidates query."""
     if q:
-        term = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        like = f"%{term}%"
-        query = query.where(or_(func.lower(Candidate.name).like(like, escape="\\"),
-                                Candidate.email.like(like, escape="\\")))
+        query = query.where(prefix_match(q))
     if posting:
-        query = query.where(LeverOpportunity.posting_lever_id == posting)
+        query = query.where(LeverOpportunity.organisation_id == organisation_id,
+                            LeverOpportunity.posting_lever_id == posting)
     if assessment_id:
         query = query.where(Invitation.assessment_id == assessment_id)
     if status:

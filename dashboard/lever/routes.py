@@ -56,27 +56,25 @@ def jobs():
 @role_required("recruiter")
 def candidates():
     """Search, filter, sort and page through the candidates invited through Lever."""
-    from dashboard.assessments.models import Assessment
-
     args = request.args
     try:
         page = int(args.get("page", 1))
         assessment_id = int(args["assessment"]) if args.get("assessment") else None
     except ValueError:
         abort(400, "page and assessment must be numbers")
+    if not 1 <= page <= 100_000:
+        abort(400, "page must be between 1 and 100000")
     sync = args.get("sync", "") if args.get("sync", "") in ("", *read_models.SYNC_STATES) else ""
+    org_id = current_user.organisation_id
+    jobs = read_models.job_titles(org_id)  # read once: the filter menus and the rows' names
+    assessments = read_models.assessment_names(org_id)
     result = read_models.candidate_rows(
-        current_user.organisation_id, q=args.get("q", "")[:200], posting=args.get("job", "")[:64],
+        org_id, q=args.get("q", "")[:200], posting=args.get("job", "")[:64],
         assessment_id=assessment_id, status=args.get("status", "")[:20], sync=sync,
-        sort=args.get("sort", "recent"), page=page)
-    from dashboard.lever.records import LeverPosting
-
-    postings = db.session.scalars(select(LeverPosting).where(
-        LeverPosting.organisation_id == current_user.organisation_id).order_by(LeverPosting.text)).all()
-    assessments = db.session.scalars(select(Assessment).where(
-        Assessment.organisation_id == current_user.organisation_id).order_by(Assessment.name)).all()
-    return _partial_or_page("lever/_candidate_rows.html", "lever/candidates.html", result=result,
-                            args=args, postings=postings, assessments=assessments)
+        sort=args.get("sort", "recent"), page=page, jobs=jobs, assessments=assessments)
+    return _partial_or_page("lever/_candidate_rows.html", "lever/candidates.html", result=result, args=args,
+                            postings=sorted(jobs.items(), key=lambda item: item[1]),
+                            assessments=sorted(((i, n) for i, (n, _) in assessments.items()), key=lambda a: a[1]))
 
 
 @bp.route("/candidates/<int:candidate_id>")
