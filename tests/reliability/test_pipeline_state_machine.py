@@ -285,9 +285,28 @@ class Pipeline(RuleBasedStateMachine):
         finally:
             self.sandbox.set_faults(**FAULTS_OFF)
 
+    def _reconnect_if_needed(self) -> None:
+        """A refresh whose answer was lost leaves Lever holding a rotated token we never saw: the
+        product asks for a reconnect (test_r4_revoked covers the real flow); the owner does it."""
+        from dashboard.lever.crypto import encrypt
+        from dashboard.lever.models import LeverConnection
+        from tests.support.connections import SCOPES
+
+        db.session.expire_all()
+        conn = db.session.get(LeverConnection, self.connection.id)
+        if conn.status != "reconnect_needed":
+            return
+        minted = self.sandbox.mint_token(client_id="dashboard-local", account_id=self.account_id,
+                                         user_id=conn.perform_as_user_id, scopes=SCOPES)
+        conn.access_token_enc, conn.refresh_token_enc = encrypt(minted["access_token"]), encrypt(
+            minted["refresh_token"])
+        conn.expires_at, conn.status, conn.status_reason = utcnow() + timedelta(hours=1), "connected", None
+        db.session.commit()
+
     def settle(self):
         """Faults off, drain the worker, then the converged-state properties."""
         self.sandbox.set_faults(**FAULTS_OFF)
+        self._reconnect_if_needed()
         World.drain(None, rounds=200)
         db.session.expire_all()
         # inbox: every valid delivery stored exactly once and processed; nothing stuck
