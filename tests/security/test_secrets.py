@@ -16,13 +16,18 @@ from dashboard.models_base import utcnow
 
 @pytest.fixture
 def debug_logs(caplog):
-    """Every logger at DEBUG from before the connection is made (list it before `world`)."""
+    """Every logger at DEBUG, enabled and propagating, from before the connection is made (list it
+    before `world`); whatever earlier configuration did to them is restored afterwards."""
     caplog.set_level(logging.DEBUG)
+    saved = []
     for name in list(logging.root.manager.loggerDict):
         logger = logging.getLogger(name)
-        if not logger.propagate:
-            logger.propagate = True
-    return caplog
+        saved.append((logger, logger.disabled, logger.propagate))
+        logger.disabled, logger.propagate = False, True
+        caplog.set_level(logging.DEBUG, logger=name)
+    yield caplog
+    for logger, disabled, propagate in saved:
+        logger.disabled, logger.propagate = disabled, propagate
 
 
 def _secrets(world) -> set[str]:
