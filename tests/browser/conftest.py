@@ -104,11 +104,12 @@ def page(browser):
 
 
 def shoot(page, name: str, docs: bool = False) -> None:
-    """Full-page screenshot under test-artifacts/; the main ones also under docs/screenshots/."""
+    """Full-page screenshot under test-artifacts/; with UPDATE_SCREENSHOTS=1 the main ones also
+    replace those under docs/screenshots/ (so an ordinary test run leaves the tree clean)."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
-    if docs:
+    if docs and os.environ.get("UPDATE_SCREENSHOTS"):
         target = ROOT / "docs" / "screenshots"
         target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target / f"{name}.png")
