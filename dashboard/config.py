@@ -96,6 +96,10 @@ class BaseConfig:
     LEVER_OUTCOME_SETTLE_SECONDS = 60.0
     LEVER_POSTING_TTL = 300
     EFFECT_CLAIM_TIMEOUT = 120
+    RECONCILE_OVERLAP_SECONDS = 300
+    REMINDER_HOURS = 24
+    DASHBOARD_COUNTS_TTL = 60
+    WEBHOOK_KEY_CACHE_SECONDS = 10
     LOG_FORMAT = ""  # json | text | "" (json in production; otherwise Flask's default logging)
     LOG_LEVEL = "INFO"
     METRICS_TOKEN = None
@@ -131,7 +135,8 @@ def load_config() -> dict:
     cfg["RESULT_REUSE_DAYS"] = _env_int("RESULT_REUSE_DAYS", BaseConfig.RESULT_REUSE_DAYS)
     for name in ("LEVER_PACE_RATE", "LEVER_READ_TIMEOUT", "LEVER_MAX_SLEEP", "LEVER_OUTCOME_SETTLE_SECONDS"):
         cfg[name] = _env_float(name, getattr(BaseConfig, name))
-    for name in ("LEVER_PACE_BURST", "LEVER_POSTING_TTL", "EFFECT_CLAIM_TIMEOUT"):
+    for name in ("LEVER_PACE_BURST", "LEVER_POSTING_TTL", "EFFECT_CLAIM_TIMEOUT", "RECONCILE_OVERLAP_SECONDS",
+                 "REMINDER_HOURS", "DASHBOARD_COUNTS_TTL", "WEBHOOK_KEY_CACHE_SECONDS"):
         cfg[name] = _env_int(name, getattr(BaseConfig, name))
     cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = env_name != "development"
     return cfg
@@ -163,4 +168,5 @@ class TestConfig:
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
     SKIP_MIGRATION_CHECK = True
     WEBHOOK_KEY_CACHE_SECONDS = 0  # tests change connections behind the receiver's back
+    DASHBOARD_COUNTS_TTL = 0
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # still scrypt, at a cost that keeps the suite quick
