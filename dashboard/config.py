@@ -143,7 +143,8 @@ def load_config() -> dict:
 
 
 def check_production(cfg: dict) -> None:
-    """Refuse to run in production with development secrets or without a public URL."""
+    """Refuse to run in production with development secrets, without a public URL, or with login
+    rate limits kept per process."""
     if cfg.get("ENV_NAME") != "production":
         return
     problems = []
@@ -153,6 +154,9 @@ def check_production(cfg: dict) -> None:
         problems.append("TOKEN_ENCRYPTION_KEYS must be set")
     if not _env("PUBLIC_BASE_URL"):
         problems.append("PUBLIC_BASE_URL must be set")
+    if str(cfg.get("RATELIMIT_STORAGE_URI", "memory://")).startswith("memory://"):
+        problems.append("RATELIMIT_STORAGE_URI must name shared storage (e.g. redis://host:6379/0) so that "
+                        "login attempts are limited across web workers")
     if problems:
         raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
 

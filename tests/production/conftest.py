@@ -76,6 +76,7 @@ def prod_env(pg_url, tmp_path):
         "SECRET_KEY": "production-test-secret-" + uuid.uuid4().hex,
         "TOKEN_ENCRYPTION_KEYS": TestConfig.TOKEN_ENCRYPTION_KEYS,
         "PUBLIC_BASE_URL": "http://127.0.0.1:8000", "LOG_FORMAT": "json",
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"), "PYTHONUNBUFFERED": "1",
         "PYTHONPATH": str(ROOT),
     })

@@ -172,6 +172,10 @@ def test_production_refuses_the_development_secret_and_a_missing_public_url(monk
     with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL"):
         create_app()
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://dashboard.example.com")
+    monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
+    with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI"):
+        create_app()
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/15")
     assert create_app().config["ENV_NAME"] == "production"
 
 
