@@ -4,7 +4,6 @@ or argon2."""
 
 from __future__ import annotations
 
-import importlib.util
 from urllib.parse import urlsplit
 
 import pytest
@@ -96,10 +95,8 @@ def test_passwords_are_hashed_with_a_memory_hard_algorithm(make_user):
     assert db.session.get(User, user.id).check_password("a perfectly fine password")
 
 
-HAVE_REDIS = importlib.util.find_spec("redis") is not None
-# Redis (shared by every worker process) when its client library is installed; otherwise two app
-# instances that share the limiter's storage in one process.
-STORAGE = "redis://127.0.0.1:6379" if HAVE_REDIS else "memory://"
+# Redis is what several web worker processes share in production (memory storage is refused there).
+STORAGE = "redis://127.0.0.1:6379/15"
 
 
 def test_login_rate_limit_holds_across_two_workers(app, owner):
