@@ -35,7 +35,7 @@ test: venv-dev
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== the suite again on PostgreSQL ($$TEST_DATABASE_URL)"; \
-		$(BIN)/python -m pytest -q -p no:cacheprovider -m "not browser"; \
+		$(BIN)/python -m pytest -q -p no:cacheprovider -m "not browser and not own_postgres"; \
 	else \
 		echo "== PostgreSQL run skipped: set TEST_DATABASE_URL=postgresql://... to run the suite on PostgreSQL too"; \
 	fi

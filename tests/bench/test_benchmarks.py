@@ -3,10 +3,15 @@ Times are printed by the benchmarks, never asserted here."""
 
 from __future__ import annotations
 
+import pytest
+
 from bench import b1_webhooks, b2_calls, b3_burst, b6_memory
 from bench.__main__ import scripts
 from bench.common import percentile, print_table, spread
 from bench.loadgen import bodies
+
+# Uses a PostgreSQL database of its own whatever TEST_DATABASE_URL says: run once, in the first pass.
+pytestmark = pytest.mark.own_postgres
 
 
 def test_helpers_compute_spread_and_percentiles(capsys):

@@ -14,6 +14,9 @@ from dashboard.observability.logs import configure_logging
 from dashboard.observability.redact import redact
 from tests.support.connections import direct_connection, signed
 
+# Uses a PostgreSQL database of its own whatever TEST_DATABASE_URL says: run once, in the first pass.
+pytestmark = pytest.mark.own_postgres
+
 SECRET_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy",
                   "Strict-Transport-Security")
 

@@ -18,6 +18,7 @@ import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from sqlalchemy import func, select
 
 from dashboard.config import ROOT
@@ -27,6 +28,9 @@ from dashboard.mail.models import MailMessage
 from tests.production.conftest import free_port, wait_http
 from tests.support.connections import direct_connection, signed
 from tests.support.platform import analyst_assessment
+
+# Uses a PostgreSQL database of its own whatever TEST_DATABASE_URL says: run once, in the first pass.
+pytestmark = pytest.mark.own_postgres
 
 PROD_CANDIDATES = int(os.environ.get("PROD_CANDIDATES", "40"))
 R3_CANDIDATES = int(os.environ.get("R3_CANDIDATES", "40"))
