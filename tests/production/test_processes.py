@@ -32,8 +32,8 @@ from tests.support.platform import analyst_assessment
 # Uses a PostgreSQL database of its own whatever TEST_DATABASE_URL says: run once, in the first pass.
 pytestmark = pytest.mark.own_postgres
 
-PROD_CANDIDATES = int(os.environ.get("PROD_CANDIDATES", "40"))
-R3_CANDIDATES = int(os.environ.get("R3_CANDIDATES", "40"))
+PROD_CANDIDATES = int(os.environ.get("PROD_CANDIDATES", "500"))
+R3_CANDIDATES = int(os.environ.get("R3_CANDIDATES", "500"))
 OFF = {"applicationCreated": False, "candidateStageChange": False, "candidateArchiveChange": False,
        "candidateHired": False, "candidateDeleted": False}
 
