@@ -13,16 +13,12 @@ from flask import Flask, current_app
 
 
 def start_background(app: Flask, stop: threading.Event) -> list[threading.Thread]:
-    """The worker (and the scheduler, when available) as daemon threads: the embedded default only."""
+    """The worker and the scheduler as daemon threads: the embedded default only."""
     from dashboard.lever.worker import run_forever
+    from dashboard.scheduler import run_scheduler
 
-    threads = [threading.Thread(target=run_forever, args=(app, stop), name="worker", daemon=True)]
-    try:
-        from dashboard.scheduler import run_scheduler
-    except ImportError:
-        run_scheduler = None
-    if run_scheduler is not None:
-        threads.append(threading.Thread(target=run_scheduler, args=(app, stop), name="scheduler", daemon=True))
+    threads = [threading.Thread(target=run_forever, args=(app, stop), name="worker", daemon=True),
+               threading.Thread(target=run_scheduler, args=(app, stop), name="scheduler", daemon=True)]
     for thread in threads:
         thread.start()
     return threads
@@ -56,9 +52,7 @@ def worker_command(once: bool) -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach `flask worker` and `flask scheduler`."""
+    from dashboard.scheduler import scheduler_command
+
     app.cli.add_command(worker_command)
-    try:
-        from dashboard.scheduler import scheduler_command
-    except ImportError:  # the scheduler module is optional in a minimal install
-        return
     app.cli.add_command(scheduler_command)
