@@ -9,6 +9,7 @@ from dashboard.lever import crypto
 from dashboard.lever.models import WEBHOOK_EVENTS, LeverConnection, LeverWebhook
 from tests.conftest import login
 from tests.lever.conftest import CONNECT, connect, decide_at_sandbox, flash_text, start_consent
+from tests.support.dump import database_text
 
 
 def _connection(org_id):
@@ -16,14 +17,6 @@ def _connection(org_id):
     return db.session.scalar(select(LeverConnection).where(LeverConnection.organisation_id == org_id))
 
 
-def _all_database_text() -> str:
-    """Every value of every row of every table, as one string (a database dump)."""
-    chunks = []
-    with db.engine.connect() as conn:
-        for table in db.metadata.sorted_tables:
-            for row in conn.execute(table.select()):
-                chunks.extend(str(v) for v in row)
-    return "\n".join(chunks)
 
 
 def test_owner_connects_and_everything_is_stored_encrypted(app, client, owner, lever):
@@ -52,7 +45,7 @@ def test_owner_connects_and_everything_is_stored_encrypted(app, client, owner, l
     for row in rows:
         assert crypto.decrypt(row.signature_token_enc) == by_id[row.lever_webhook_id]
 
-    dump = _all_database_text()
+    dump = database_text()
     for secret in [access, refresh, *by_id.values()]:
         assert secret not in dump
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from dashboard.extensions import db
 from dashboard.models_base import utcnow
+from tests.support.dump import database_text
 
 
 @pytest.fixture
@@ -41,13 +42,6 @@ def _secrets(world) -> set[str]:
     return found
 
 
-def _database_text() -> str:
-    chunks = []
-    with db.engine.connect() as conn:
-        for table in db.metadata.sorted_tables:
-            for row in conn.execute(table.select()):
-                chunks.extend(str(v) for v in row)
-    return "\n".join(chunks)
 
 
 def _log_text(records) -> str:
@@ -92,6 +86,6 @@ def test_no_secret_in_logs_or_database_after_a_full_run(debug_logs, world):
     for secret in secrets | signatures:
         assert secret not in logs, "a token or signature was logged"
     assert "authorization" not in logs.lower()
-    dump = _database_text()
+    dump = database_text()
     for secret in secrets:
         assert secret not in dump, "a token is stored in plain text"
