@@ -113,6 +113,9 @@ def record_run(job: str, organisation_id: int | None, work: Callable, *, trigger
     run.lever_calls = counter.total
     run.summary = ", ".join(f"{k} {v}" for k, v in changes.items() if v not in (None, False))[:500] or None
     db.session.commit()
+    from dashboard.observability.metrics import observe_job
+
+    observe_job(job, (as_utc(run.finished_at) - as_utc(run.started_at)).total_seconds())
     return run
 
 
