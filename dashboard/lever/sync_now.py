@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 from dashboard.accounts.auth import role_required
 from dashboard.extensions import db
 from dashboard.lever.models import LeverConnection
+from dashboard.models_base import utcnow
 from dashboard.scheduler_models import JobRun, job_health
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,8 @@ def _sync_in_thread(app, organisation_id: int) -> None:
 def start_sync(organisation_id: int) -> bool:
     """Start a background sync for the organisation unless one is running; True when started."""
     app = current_app._get_current_object()
+    if sync_is_running(organisation_id):
+        return False
     with _threads_lock:
         running = _threads.get(organisation_id)
         if running is not None and running.is_alive():
@@ -69,10 +73,16 @@ def wait_for_sync(organisation_id: int, timeout: float = 60.0) -> bool:
 
 
 def sync_is_running(organisation_id: int) -> bool:
-    """True while a background sync of this organisation is in progress in this process."""
+    """True while a sync of this organisation is in progress: in this process, or in another web
+    process (a manual run recorded as running in the last 15 minutes; older ones died with their process)."""
     with _threads_lock:
         thread = _threads.get(organisation_id)
-    return thread is not None and thread.is_alive()
+    if thread is not None and thread.is_alive():
+        return True
+    since = utcnow() - timedelta(minutes=15)
+    return db.session.scalar(select(JobRun.id).where(
+        JobRun.organisation_id == organisation_id, JobRun.trigger == "manual", JobRun.status == "running",
+        JobRun.started_at >= since).limit(1)) is not None
 
 
 def sync_now_context(organisation_id: int) -> dict:

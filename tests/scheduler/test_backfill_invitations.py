@@ -124,3 +124,21 @@ def test_no_reminder_for_a_hired_candidate(invited):
     attempt.deadline = utcnow() + timedelta(hours=20)
     db.session.commit()
     assert invitation_housekeeping()["reminders"] == 0
+
+
+def test_sync_started_by_another_web_process_shows_as_running_and_is_not_started_twice(world):
+    from dashboard.lever.sync_now import start_sync, sync_is_running
+    from dashboard.scheduler_models import JobRun
+
+    org_id = world.connection.organisation_id
+    db.session.add(JobRun(job="opportunities", organisation_id=org_id, trigger="manual", status="running",
+                          started_at=utcnow(), changes={}))
+    db.session.commit()
+    assert sync_is_running(org_id)
+    assert start_sync(org_id) is False
+    status = world.client.get("/lever/sync-now/status")
+    assert b"every 1s" in status.data  # the page keeps polling while it runs
+    stale = db.session.scalar(select(JobRun).where(JobRun.status == "running"))
+    stale.started_at = utcnow() - timedelta(hours=1)  # its process died long ago
+    db.session.commit()
+    assert not sync_is_running(org_id)
