@@ -30,7 +30,7 @@ run: venv
 	PORT=$(PORT) SANDBOX_PORT=$(SANDBOX_PORT) $(BIN)/python -m dashboard.devserver
 
 ## make test: lint, then the whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
-test: venv-dev
+test: venv-dev browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
@@ -39,6 +39,11 @@ test: venv-dev
 	else \
 		echo "== PostgreSQL run skipped: set TEST_DATABASE_URL=postgresql://... to run the suite on PostgreSQL too"; \
 	fi
+
+## Debian's Chromium for the browser tests (never a browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { echo "== installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 lint: venv-dev
 	$(BIN)/ruff check .
