@@ -37,6 +37,26 @@ def create_user_command(org_name: str, email: str, role: str, name: str, passwor
     click.echo(f"created {user.role} {user.email} in {org.name}")
 
 
+@users_cli.command("set-password-link")
+@click.argument("email")
+def set_password_link_command(email: str) -> None:
+    """Print a new single-use set-password link for EMAIL (for servers without a mail server).
+
+    The link is printed here only: it is neither logged nor stored (the database keeps its hash)."""
+    from flask import current_app
+
+    from dashboard.accounts import services
+    from dashboard.accounts.users import set_password_link
+
+    user = services.find_user_by_email(email)
+    if user is None or not user.active:
+        raise click.ClickException(f"No active user has the email {email}.")
+    with current_app.test_request_context():
+        link = set_password_link(user)
+    db.session.commit()
+    click.echo(link)
+
+
 @demo_cli.command("load")
 def demo_load_command() -> None:
     """Load the demo organisation, users and assessment when the database is empty."""

@@ -20,7 +20,7 @@ from dashboard import create_app
 from dashboard.config import TestConfig
 from dashboard.extensions import db
 
-pytest_plugins = ["tests.support.sandbox"]
+pytest_plugins = ["tests.support.sandbox", "tests.support.smtp"]
 
 
 class _MemoryBytecodeCache(BytecodeCache):

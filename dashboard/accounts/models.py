@@ -79,3 +79,17 @@ class User(UserMixin, db.Model):
     def has_role(self, minimum: str) -> bool:
         """True when this user's role is `minimum` or above (owner > admin > recruiter)."""
         return ROLE_RANK.get(self.role, 0) >= ROLE_RANK[minimum]
+
+
+class PasswordToken(db.Model):
+    """A set-password link, stored only as the SHA-256 of its token: the link itself exists only in
+    the email sent to the user, never in the database or on a page."""
+
+    __tablename__ = "password_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

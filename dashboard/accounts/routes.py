@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+import time
+
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from dashboard.accounts import services
@@ -13,12 +16,42 @@ from dashboard.extensions import db, limiter
 bp = Blueprint("accounts", __name__)
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+def _login_email() -> str:
+    return (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _address_and_email() -> str:
+    """Failed logins are counted per (client address, email): one attacker cannot lock out others."""
+    return f"{get_remote_address()}|{_login_email()}"
+
+
+def _account() -> str:
+    """...and per account, from any address (an attacker rotating addresses)."""
+    return f"account|{_login_email()}"
+
+
+def _failed(response) -> bool:
+    """Only failed logins count: a successful one redirects."""
+    return response.status_code != 302
+
+
+def _locked_out(limit):
+    """The login page with a clear message, 429 and Retry-After, while a login limit holds."""
+    seconds = max(1, int(limit.reset_at - time.time()))
+    wait = f"{-(-seconds // 60)} minute{'s' if seconds > 60 else ''}"
+    form = LoginForm(formdata=None, email=request.form.get("email", ""), next=request.form.get("next", ""))
+    message = (f"Too many failed logins for this account. For its safety, logging in to it is paused: "
+               f"try again in {wait}.")
+    response = make_response(render_template("accounts/login.html", form=form, locked=message), 429)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], error_message="Too many login attempts; wait a minute.")
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=_address_and_email, methods=["POST"],
+               deduct_when=_failed, on_breach=_locked_out, scope="login-address-email")
+@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], key_func=_account, methods=["POST"],
+               deduct_when=_failed, on_breach=_locked_out, scope="login-account")
 def login():
     """Email + password login; `next` is followed only when it is a path on this site."""
     if current_user.is_authenticated:

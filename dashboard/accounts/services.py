@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
+from datetime import datetime, timedelta
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from dashboard.accounts.models import ROLES, Organisation, User
+from dashboard.accounts.models import ROLES, Organisation, PasswordToken, User
 from dashboard.extensions import db
+from dashboard.models_base import as_utc, utcnow
 
 
 class AccountError(ValueError):
@@ -60,7 +62,6 @@ def create_user(organisation_id: int, email: str, role: str, name: str = "",
 
 # --- user management (owners and admins) -------------------------------------------------
 
-SET_PASSWORD_SALT = "set-password"
 DEFAULT_SET_PASSWORD_MAX_AGE = 72 * 3600
 
 
@@ -138,51 +139,67 @@ def set_user_active(organisation_id: int, acting_user_id: int, user_id: int, act
     target.active = bool(active)
     if not active:
         target.end_sessions()
+        revoke_password_tokens(target.id)
     db.session.flush()
     return target
 
 
-def _serializer(secret_key: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key, salt=SET_PASSWORD_SALT)
+def token_hash(token: str) -> str:
+    """The SHA-256 of a set-password token: all the database ever keeps of it."""
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
-def _password_fingerprint(user: User) -> str:
-    # Changes when the password is set or the sessions end: a used link dies with it.
-    raw = f"{user.password_hash or ''}|{user.session_token}".encode()
-    return hashlib.sha256(raw).hexdigest()[:32]
+def issue_password_token(user: User, max_age: int = DEFAULT_SET_PASSWORD_MAX_AGE,
+                         now: datetime | None = None) -> str:
+    """A new single-use set-password token for `user`, valid `max_age` seconds; only its hash is
+    stored. Earlier unused tokens of the user stay valid until they expire or one is used."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    db.session.add(PasswordToken(user_id=user.id, token_hash=token_hash(token), created_at=now,
+                                 expires_at=now + timedelta(seconds=max_age)))
+    db.session.flush()
+    return token
 
 
-def set_password_token(user: User, secret_key: str) -> str:
-    """A signed link token for `user` that expires and works once."""
-    return _serializer(secret_key).dumps({"u": user.id, "f": _password_fingerprint(user)})
+def _token_row(token: str) -> PasswordToken | None:
+    if not token or len(token) > 200 or "\x00" in token:
+        return None
+    return db.session.scalar(select(PasswordToken).where(PasswordToken.token_hash == token_hash(token)))
 
 
-def user_for_password_token(token: str, secret_key: str,
-                            max_age: int = DEFAULT_SET_PASSWORD_MAX_AGE) -> User:
+def user_for_password_token(token: str, now: datetime | None = None) -> User:
     """The active user a set-password token was issued to; AccountError when it is not valid."""
-    try:
-        data = _serializer(secret_key).loads(token, max_age=max_age)
-    except SignatureExpired as exc:
-        raise AccountError("This link has expired. Ask an admin to send a new one.") from exc
-    except BadSignature as exc:
-        raise AccountError("This link is not valid.") from exc
-    user = db.session.get(User, data.get("u")) if isinstance(data, dict) and isinstance(
-        data.get("u"), int) else None
-    if user is None or not user.active or data.get("f") != _password_fingerprint(user):
+    row = _token_row(token)
+    if row is None:
+        raise AccountError("This link is not valid.")
+    if row.used_at is not None:
+        raise AccountError("This link has already been used or is no longer valid.")
+    if as_utc(row.expires_at) <= (now or utcnow()):
+        raise AccountError("This link has expired. Ask an admin to send a new one.")
+    user = db.session.get(User, row.user_id)
+    if user is None or not user.active:
         raise AccountError("This link has already been used or is no longer valid.")
     return user
 
 
-def set_password_with_token(token: str, password: str, secret_key: str,
-                            max_age: int = DEFAULT_SET_PASSWORD_MAX_AGE) -> User:
-    """Set the password of the token's user; the token (and older sessions) stop working."""
-    user = user_for_password_token(token, secret_key, max_age)
+def set_password_with_token(token: str, password: str, now: datetime | None = None) -> User:
+    """Set the password of the token's user; every set-password link of the user and every older
+    session stop working."""
+    user = user_for_password_token(token, now)
     if len(password or "") < 10:
         raise AccountError("Choose a password of at least 10 characters.")
     user.set_password(password)
     user.end_sessions()
+    revoke_password_tokens(user.id, now)
     db.session.flush()
     return user
+
+
+def revoke_password_tokens(user_id: int, now: datetime | None = None) -> None:
+    """Mark every unused set-password token of a user as used (a password was set, or the user
+    was deactivated)."""
+    db.session.execute(update(PasswordToken).where(
+        PasswordToken.user_id == user_id, PasswordToken.used_at.is_(None)).values(used_at=now or utcnow()))
 
 
 def list_users(organisation_id: int) -> list[User]:

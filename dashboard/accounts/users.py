@@ -23,11 +23,17 @@ def _max_age() -> int:
     return int(current_app.config.get("SET_PASSWORD_MAX_AGE", services.DEFAULT_SET_PASSWORD_MAX_AGE))
 
 
+def set_password_link(user: User) -> str:
+    """A new single-use, expiring set-password link for `user` (only its hash is stored)."""
+    token = services.issue_password_token(user, _max_age())
+    return current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/") + url_for("accounts.set_password", token=token)
+
+
 def send_set_password_email(user: User, invited_by: str = "") -> MailMessage:
-    """Email `user` a single-use, expiring link to choose a password (raises MailError)."""
-    token = services.set_password_token(user, current_app.config["SECRET_KEY"])
-    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
-    link = base + url_for("accounts.set_password", token=token)
+    """Email `user` a single-use, expiring link to choose a password (raises MailError).
+
+    The link goes only to the recipient: the stored copy of the message has it withheld."""
+    link = set_password_link(user)
     return send_email(
         organisation_id=user.organisation_id, to=user.email,
         subject=f"Your {current_app.config.get('TAG_BRAND', 'Alooba')} account: choose a password",
@@ -35,6 +41,7 @@ def send_set_password_email(user: User, invited_by: str = "") -> MailMessage:
         context={"name": user.name, "email": user.email, "organisation": user.organisation.name,
                  "invited_by": invited_by, "link": link, "valid_hours": _max_age() // 3600,
                  "brand": current_app.config.get("TAG_BRAND", "Alooba")},
+        category="account", withhold=(link,),
     )
 
 
@@ -154,15 +161,14 @@ def resend_set_password(user_id: int):
 @bp.route("/set-password/<token>", methods=["GET", "POST"])
 def set_password(token: str):
     """Choose a password from an emailed link; the link works once."""
-    secret, max_age = current_app.config["SECRET_KEY"], _max_age()
     try:
-        user = services.user_for_password_token(token, secret, max_age)
+        user = services.user_for_password_token(token)
     except services.AccountError as exc:
         return render_template("accounts/set_password.html", form=None, error=str(exc)), 400
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
-            user = services.set_password_with_token(token, form.password.data, secret, max_age)
+            user = services.set_password_with_token(token, form.password.data)
         except services.AccountError as exc:
             db.session.rollback()
             form.password.errors.append(str(exc))

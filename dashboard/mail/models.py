@@ -11,7 +11,11 @@ from dashboard.extensions import db
 from dashboard.models_base import utcnow
 
 TRANSPORTS = ("outbox", "smtp")
-STATUSES = ("stored", "sent", "failed")
+STATUSES = ("stored", "sent", "failed", "not_sent")
+# candidate: invitations and reminders (staff may read them); account: set-password and other
+# account emails, kept without their links and shown to owners and admins only as "sent".
+CATEGORIES = ("candidate", "account")
+WITHHELD = "[link withheld: sent to the recipient only]"
 
 
 class MailMessage(db.Model):
@@ -32,6 +36,12 @@ class MailMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # Callers pass a key derived from what the email is about; the same key never sends twice.
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True)
+    category: Mapped[str] = mapped_column(String(20), default="candidate", server_default="candidate")
+
+    @property
+    def is_account_mail(self) -> bool:
+        """True for account emails, whose content is never shown."""
+        return self.category == "account"
 
     def __repr__(self) -> str:
         return f"<MailMessage {self.id} {self.transport}/{self.status} to={self.to!r}>"

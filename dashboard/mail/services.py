@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from dashboard.extensions import db
-from dashboard.mail.models import MailMessage
+from dashboard.mail.models import WITHHELD, MailMessage
 from dashboard.models_base import utcnow
 
 SMTP_TIMEOUT_SECONDS = 10
@@ -29,14 +29,25 @@ class MailError(ValueError):
     """Sending failed (or the message cannot be sent); the reason is user-facing."""
 
 
+NO_SERVER_FOR_ACCOUNT_MAIL = (
+    "No mail server is configured (MAIL_SERVER), and account emails are never stored with their link, "
+    "so this one could not reach the person. Configure a mail server, or run "
+    "`flask users set-password-link <email>` on the server.")
+
+
 def send_email(*, organisation_id: int, to: str, subject: str, template: str, context: dict[str, Any],
-               idempotency_key: str | None = None) -> MailMessage:
+               idempotency_key: str | None = None, category: str = "candidate",
+               withhold: tuple[str, ...] = ()) -> MailMessage:
     """Render `templates/mail/<template>.txt` and `.html` with `context`, then deliver.
 
     With `MAIL_SERVER` configured the message goes out by SMTP now (status `sent`, or `failed`
     and `MailError` raised); otherwise it is stored for the Outbox page (status `stored`).
     A second call with the same `idempotency_key` returns the first message and sends nothing,
     unless that first attempt failed, in which case delivery is tried again on the same row.
+
+    `withhold` are secrets (a set-password link) that go only to the recipient: the stored copy has
+    them replaced. Such a message cannot be stored for the Outbox: without a mail server it is
+    recorded as `not_sent` and MailError is raised.
     """
     to = _clean_address(to)
     subject = " ".join((subject or "").split())[:300]
@@ -61,11 +72,12 @@ def send_email(*, organisation_id: int, to: str, subject: str, template: str, co
         organisation_id=organisation_id,
         to=to,
         subject=subject,
-        text_body=text_body,
-        html_body=html_body,
+        text_body=_withheld(text_body, withhold),
+        html_body=_withheld(html_body, withhold),
         transport="smtp" if current_app.config.get("MAIL_SERVER") else "outbox",
         status="stored",
         idempotency_key=idempotency_key or None,
+        category=category,
     )
     try:
         with db.session.begin_nested():
@@ -78,8 +90,20 @@ def send_email(*, organisation_id: int, to: str, subject: str, template: str, co
             raise
         return existing
     if message.transport == "outbox":
+        if withhold:
+            message.status, message.error = "not_sent", NO_SERVER_FOR_ACCOUNT_MAIL
+            db.session.flush()
+            raise MailError(f"The email to {message.to} was not sent: {NO_SERVER_FOR_ACCOUNT_MAIL}")
         return message
-    return _deliver(message)
+    return _deliver(message, text_body, html_body)
+
+
+def _withheld(body: str, secrets: tuple[str, ...]) -> str:
+    """`body` with every secret replaced, for the stored copy."""
+    for secret in secrets:
+        if secret:
+            body = body.replace(secret, WITHHELD)
+    return body
 
 
 def _by_key(key: str) -> MailMessage | None:
@@ -94,13 +118,14 @@ def _clean_address(address: str) -> str:
     return address
 
 
-def _deliver(message: MailMessage) -> MailMessage:
-    """Send one recorded message by SMTP and record the outcome on it."""
+def _deliver(message: MailMessage, text_body: str | None = None, html_body: str | None = None) -> MailMessage:
+    """Send one recorded message by SMTP (with the full bodies when given: the stored copy may have
+    secrets withheld) and record the outcome on it."""
     config = current_app.config
     message.transport = "smtp"
     try:
-        _smtp_send(build_mime(message, config.get("MAIL_DEFAULT_SENDER") or "assessments@localhost"),
-                   config)
+        sender = config.get("MAIL_DEFAULT_SENDER") or "assessments@localhost"
+        _smtp_send(build_mime(message, sender, text_body, html_body), config)
     except (smtplib.SMTPException, OSError, ValueError) as exc:
         message.status = "failed"
         message.error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -114,7 +139,8 @@ def _deliver(message: MailMessage) -> MailMessage:
     return message
 
 
-def build_mime(message: MailMessage, sender: str) -> EmailMessage:
+def build_mime(message: MailMessage, sender: str, text_body: str | None = None,
+               html_body: str | None = None) -> EmailMessage:
     """A multipart/alternative email (plain text first, then HTML) for one recorded message."""
     mime = EmailMessage()
     mime["From"] = sender
@@ -122,8 +148,8 @@ def build_mime(message: MailMessage, sender: str) -> EmailMessage:
     mime["Subject"] = message.subject
     mime["Date"] = formatdate(localtime=False)
     mime["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
-    mime.set_content(message.text_body or "")
-    mime.add_alternative(message.html_body or "", subtype="html")
+    mime.set_content((message.text_body if text_body is None else text_body) or "")
+    mime.add_alternative((message.html_body if html_body is None else html_body) or "", subtype="html")
     return mime
 
 

@@ -14,13 +14,15 @@ from dashboard.mail.models import MailMessage
 from tests.conftest import login
 
 
-def _link_from_outbox(email: str) -> str:
-    msg = db.session.scalars(select(MailMessage).where(MailMessage.to == email)
-                             .order_by(MailMessage.id.desc())).first()
-    assert msg is not None
-    match = re.search(r"http://127\.0\.0\.1:5000(/set-password/[^\s]+)", msg.text_body)
-    assert match, msg.text_body
-    assert match.group(0) in msg.html_body
+def _link_from_mail(smtp_server, email: str) -> str:
+    """The set-password path in the last email the SMTP server received for `email`."""
+    received = [m for m in smtp_server.messages if m["To"] == email]
+    assert received, f"no email to {email}"
+    text = received[-1].get_body(("plain",)).get_content()
+    html = received[-1].get_body(("html",)).get_content()
+    match = re.search(r"http://127\.0\.0\.1:5000(/set-password/[^\s]+)", text)
+    assert match, text
+    assert match.group(0) in html
     return match.group(1)
 
 
@@ -53,13 +55,13 @@ def test_recruiter_cannot_manage_users(client, recruiter):
     assert services.find_user_by_email("x@example.com") is None
 
 
-def test_invite_then_set_password_then_login(owner_client, owner, client):
+def test_invite_then_set_password_then_login(owner_client, owner, client, smtp_server):
     resp = owner_client.post("/settings/users", data={"email": "New@Example.com", "name": "New Person",
                                                       "role": "admin"})
     assert resp.status_code == 302
     user = services.find_user_by_email("new@example.com")
     assert (user.role, user.organisation_id, user.password_hash) == ("admin", owner.organisation_id, None)
-    path = _link_from_outbox("new@example.com")
+    path = _link_from_mail(smtp_server, "new@example.com")
     owner_client.post("/logout")
 
     page = client.get(path)
@@ -97,10 +99,12 @@ def test_admin_cannot_invite_owner(client, admin):
 
 
 def test_expired_or_tampered_link_is_refused(app, owner_client, recruiter):
-    token = services.set_password_token(recruiter, app.config["SECRET_KEY"])
+    token = services.issue_password_token(recruiter, max_age=3600)
+    expired = services.issue_password_token(recruiter, max_age=-1)
+    db.session.commit()
+    assert owner_client.get(f"/set-password/{token}").status_code == 200
     assert owner_client.get(f"/set-password/{token}x").status_code == 400
-    app.config["SET_PASSWORD_MAX_AGE"] = -1
-    resp = owner_client.get(f"/set-password/{token}")
+    resp = owner_client.get(f"/set-password/{expired}")
     assert resp.status_code == 400 and "expired" in resp.get_data(as_text=True)
 
 
@@ -117,12 +121,15 @@ def test_deactivation_ends_sessions_at_once(app, owner_client, recruiter):
     login(other, recruiter)
 
 
-def test_deactivated_user_set_password_link_dies(app, owner_client, owner):
+def test_deactivated_user_set_password_link_dies(app, owner_client, owner, smtp_server):
     owner_client.post("/settings/users", data={"email": "p@example.com", "name": "P", "role": "recruiter"})
-    path = _link_from_outbox("p@example.com")
+    path = _link_from_mail(smtp_server, "p@example.com")
+    assert owner_client.get(path).status_code == 200
     user = services.find_user_by_email("p@example.com")
     owner_client.post(f"/settings/users/{user.id}/deactivate")
     assert owner_client.get(path).status_code == 400
+    owner_client.post(f"/settings/users/{user.id}/reactivate")
+    assert owner_client.get(path).status_code == 400  # revoked, not merely hidden while inactive
 
 
 def test_change_role(owner_client, recruiter):
@@ -198,7 +205,7 @@ def test_unknown_role_is_refused(owner_client, recruiter):
     assert recruiter.role == "recruiter"
 
 
-def test_resend_link_only_for_pending_users(owner_client, recruiter):
+def test_resend_link_only_for_pending_users(owner_client, recruiter, smtp_server):
     resp = owner_client.post(f"/settings/users/{recruiter.id}/resend", follow_redirects=True)
     assert "have not chosen a password" in resp.get_data(as_text=True)
     owner_client.post("/settings/users", data={"email": "q@example.com", "name": "Q", "role": "recruiter"})
@@ -208,7 +215,7 @@ def test_resend_link_only_for_pending_users(owner_client, recruiter):
 
 
 def test_invite_with_failing_smtp_keeps_user_and_reports(app, owner_client):
-    from tests.mail.conftest import free_port
+    from tests.support.smtp import free_port
 
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
     resp = owner_client.post("/settings/users", data={"email": "f@example.com", "name": "F",

@@ -44,7 +44,9 @@ def test_paginates(owner_client, owner):
     assert "Page 2 of 2" in second
     beyond = owner_client.get("/outbox?page=99")
     assert beyond.status_code == 200 and "nothing on this page" in beyond.get_data(as_text=True)
-    assert owner_client.get("/outbox?page=abc").status_code == 200
+    for bad in ("abc", "0", "-1", "99999999999999999999"):
+        resp = owner_client.get(f"/outbox?page={bad}")
+        assert resp.status_code == 400 and "page must be a whole number" in resp.get_data(as_text=True)
 
 
 def test_detail_renders_html_sandboxed_and_links_clickable(owner_client, owner):

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from dashboard.extensions import db
 from dashboard.mail.models import MailMessage
 from dashboard.mail.services import MailError, send_email
-from tests.mail.conftest import free_port
+from tests.support.smtp import free_port
 
 CONTEXT = {"name": "Ada", "email": "ada@example.com", "organisation": "Acme <Analytics>",
            "brand": "Alooba", "invited_by": "", "valid_hours": 72,
@@ -146,7 +146,7 @@ def test_smtp_login_when_username_is_configured(app, make_org):
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult
 
-    from tests.mail.conftest import Recorder
+    from tests.support.smtp import Recorder
 
     seen = []
 

@@ -1,4 +1,4 @@
-"""A real SMTP server for the mail tests (aiosmtpd on a free local port)."""
+"""Pytest plugin: a real SMTP server (aiosmtpd on a free local port) for every test that sends mail."""
 
 from __future__ import annotations
 
@@ -15,6 +15,17 @@ class Recorder:
     def __init__(self, refuse: bool = False):
         self.messages = []
         self.refuse = refuse
+
+    def texts(self) -> list[str]:
+        """Every received message as text (headers and every part), for searching."""
+        out = []
+        for message in self.messages:
+            parts = [str(message)]
+            for part in message.walk():
+                if part.get_content_maintype() == "text":
+                    parts.append(part.get_content())
+            out.append("\n".join(parts))
+        return out
 
     async def handle_DATA(self, server, session, envelope):
         if self.refuse:
