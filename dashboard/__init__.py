@@ -25,6 +25,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     check_production(app.config)
+    register_request_handling(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -34,6 +35,15 @@ def create_app(config: dict | type | None = None) -> Flask:
     register_checks(app)
     register_integrations(app)
     return app
+
+
+def register_request_handling(app: Flask) -> None:
+    """Bounded integers in URLs; client addresses from trusted proxies only."""
+    from dashboard.core.params import BoundedIntConverter
+    from dashboard.core.proxies import trust_forwarded_headers
+
+    app.url_map.converters["int"] = BoundedIntConverter
+    trust_forwarded_headers(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -43,13 +43,17 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if exc.response is not None:  # a response made for this refusal (e.g. the locked login page)
+            return exc.response
         code = exc.code or 500
         description = exc.description if code in (400, 409, 413, 429, 503) else None
         return render_error(code, description)
 
     @app.errorhandler(Exception)
     def unhandled(exc: Exception):
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        # The route pattern, never the path: candidate links and set-password tokens live there.
+        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        app.logger.exception("unhandled error on %s %s", request.method, route)
         from dashboard.extensions import db
 
         db.session.rollback()
