@@ -12,6 +12,7 @@ from dashboard.attempts import services
 from dashboard.attempts.forms import CancelForm, ExtendDeadlineForm, ExtraTimeForm
 from dashboard.attempts.models import Attempt, Candidate
 from dashboard.attempts.scoring import evaluate_attempt
+from dashboard.core.params import like_literal
 from dashboard.extensions import db
 from dashboard.mail.services import MailError
 
@@ -37,8 +38,9 @@ def candidates():
     query = (request.args.get("q") or "").strip()[:200]
     stmt = select(Candidate).where(Candidate.organisation_id == current_user.organisation_id)
     if query:
-        like = f"%{query.lower()}%"
-        stmt = stmt.where(or_(func.lower(Candidate.email).like(like), func.lower(Candidate.name).like(like)))
+        like = "%" + like_literal(query.lower()) + "%"
+        stmt = stmt.where(or_(func.lower(Candidate.email).like(like, escape="\\"),
+                              func.lower(Candidate.name).like(like, escape="\\")))
     stmt = stmt.order_by(Candidate.created_at.desc(), Candidate.id.desc()).limit(500)
     rows = list(db.session.scalars(stmt))
     return render_template("attempts/candidates.html", candidates=rows, query=query)

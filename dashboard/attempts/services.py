@@ -10,7 +10,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from dashboard.assessments.models import Assessment
 from dashboard.attempts import events
@@ -255,13 +255,25 @@ def submit_part(attempt_id: int, part_id: int, answers: dict[int, int | str | No
     part_score = next((ps for ps in attempt.part_scores if ps.part_id == part_id), None)
     if part_score is None:
         raise AttemptError("This part does not belong to the assessment.")
-    if part_score.state != "pending":
+    if part_score.state != "pending" or not _claim_part(part_score):
         raise AttemptError("This part was already submitted.")
     _store_answers(attempt, part_score, answers, now)
     score_submitted_part(attempt, part_score, now)
     if all(ps.state != "pending" for ps in attempt.part_scores):
         finish_attempt(attempt.id, now=now)
     return part_score
+
+
+def _claim_part(part_score: PartScore) -> bool:
+    """Take the part for this submission with one compare-and-set UPDATE: of simultaneous submissions
+    (a double click, a retried request) exactly one goes on; the others see it already taken."""
+    claimed = db.session.execute(
+        update(PartScore).where(PartScore.id == part_score.id, PartScore.state == "pending")
+        .values(state="submitting").execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        return False
+    part_score.state = "submitting"
+    return True
 
 
 def _store_answers(attempt: Attempt, part_score: PartScore, answers: dict, now: datetime) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import Index, and_, func, literal_column, or_, select
 
 from dashboard.assessments.models import Assessment
 from dashboard.attempts.models import Attempt, Candidate
+from dashboard.core.params import like_literal
 from dashboard.extensions import db
 from dashboard.lever.records import Effect, Invitation, LeverOpportunity, LeverPosting, SyncEvent
 
@@ -163,7 +164,7 @@ def prefix_match(q: str):
     range over `lower(name)` and an email range (emails are stored lower-cased), each checked with LIKE
     so the range bounds never widen the match."""
     term = q.strip().lower()
-    like = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    like = like_literal(term) + "%"
     upper = term + "\U0010ffff"
     name = func.lower(Candidate.name)
     return or_(and_(name >= term, name < upper, name.like(like, escape="\\")),

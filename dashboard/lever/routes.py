@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from dashboard.accounts.auth import get_scoped_or_404, role_required
 from dashboard.attempts.models import Attempt, Candidate
+from dashboard.core.params import MAX_ID, int_arg, page_arg
 from dashboard.extensions import db
 from dashboard.lever import read_models, sync_services
 
@@ -57,13 +58,8 @@ def jobs():
 def candidates():
     """Search, filter, sort and page through the candidates invited through Lever."""
     args = request.args
-    try:
-        page = int(args.get("page", 1))
-        assessment_id = int(args["assessment"]) if args.get("assessment") else None
-    except ValueError:
-        abort(400, "page and assessment must be numbers")
-    if not 1 <= page <= 100_000:
-        abort(400, "page must be between 1 and 100000")
+    page = page_arg()
+    assessment_id = int_arg("assessment", None, high=MAX_ID)
     sync = args.get("sync", "") if args.get("sync", "") in ("", *read_models.SYNC_STATES) else ""
     org_id = current_user.organisation_id
     jobs = read_models.job_titles(org_id)  # read once: the filter menus and the rows' names

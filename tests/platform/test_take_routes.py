@@ -137,3 +137,53 @@ def test_in_progress_pages_show_the_clock_and_the_parts(client, make_user, org, 
     login(client, make_user("admin", org=org))
     staff = client.get(f"/people/{attempt.candidate_id}").get_data(as_text=True)
     assert "In progress" in staff and "Time ends" in staff and "Grant extra time" in staff
+
+
+def test_a_part_submitted_eight_times_at_once_is_stored_once(app, org, build_assessment, invite):
+    """Eight simultaneous POSTs of one part over real HTTP: one is stored, the others hear it already was."""
+    import re
+    import threading
+
+    import requests
+    from sqlalchemy import func, select
+
+    from dashboard.attempts.models import Answer
+    from tests.support.live import LiveServer
+
+    assessment = build_assessment(org, parts=(("auto", 1, 2), ("manual", 1, [10])))
+    attempt = invite(org, assessment)
+    def csrf(session, url):
+        return re.search(r'name="csrf_token" value="([^"]+)"', session.get(url, timeout=10).text).group(1)
+
+    server = LiveServer(app)
+    try:
+        base = f"{server.url}/a/{attempt.token}"
+        starter = requests.Session()
+        started = starter.post(f"{base}/start", data={"csrf_token": csrf(starter, base)}, allow_redirects=False,
+                               timeout=10)
+        assert started.status_code == 302
+        auto = _parts(_reload(attempt.id))[0]
+        data = {f"q-{q.id}": str(q.correct_choice) for q in auto.part.questions}
+        answers, barrier = [], threading.Barrier(8)
+
+        def submit():
+            session = requests.Session()
+            token = csrf(session, f"{base}/parts/1")
+            barrier.wait()
+            resp = session.post(f"{base}/parts/1", data={**data, "csrf_token": token}, timeout=30)
+            answers.append((resp.status_code, resp.text))
+
+        threads = [threading.Thread(target=submit) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        server.stop()
+    assert [status for status, _ in answers] == [200] * 8, [s for s, _ in answers]
+    assert sum("submitted" in text for _, text in answers) == 8
+    assert sum("already submitted" in text for _, text in answers) == 7
+    db.session.expire_all()
+    stored = db.session.scalar(select(func.count(Answer.id)).where(Answer.attempt_id == attempt.id))
+    assert stored == len(auto.part.questions)
+    assert _parts(_reload(attempt.id))[0].state == "scored"

@@ -145,3 +145,42 @@ def test_odd_text_in_url_arguments_is_a_clear_4xx(app, client, two_orgs, rule, m
         resp = client.open(template.replace("TOKENSLOT", text), method=method, data={})
         assert 400 <= resp.status_code < 500, f"{method} {template} with {text!r}: {resp.status_code}"
     assert snapshot() == before
+
+
+HUGE = ("99999999999999999999", str(2**63), str(2**64 + 1))
+
+
+@pytest.mark.parametrize("rule,method,endpoint", ID_RULES, ids=[f"{m} {r}" for r, m, _ in ID_RULES])
+def test_ids_too_large_for_the_database_answer_404(app, client, two_orgs, rule, method, endpoint):
+    a, _ = two_orgs
+    login(client, a.owner)
+    names = int_arguments(next(r for r in app.url_map.iter_rules(endpoint) if r.rule == rule))
+    before = snapshot()
+    for huge in HUGE:
+        template = _url(app, rule, endpoint, {**a.ids, **{name: 987654321 for name in names}})
+        url = template.replace("987654321", huge)
+        resp = client.open(url, method=method, data={"days": "1", "minutes": "5", "reason": "x"})
+        assert resp.status_code == 404, f"{method} {url} answered {resp.status_code}"
+    assert snapshot() == before
+
+
+QUERY_INTS = ("page", "assessment")
+
+
+def test_huge_or_malformed_numbers_in_query_strings_are_a_clear_400(app, client, two_orgs):
+    a, _ = two_orgs
+    login(client, a.owner)
+    for rule, endpoint in GET_RULES:
+        if rule.startswith(("/set-password/", "/metrics", "/readyz")):  # readyz: 503 until migrated
+            continue
+        base = _url(app, rule, endpoint, a.ids, a.token)
+        for name in QUERY_INTS:
+            for value in (*HUGE, "-1", "abc"):
+                resp = client.get(f"{base}?{name}={value}")
+                assert resp.status_code < 500, f"GET {base}?{name}={value} answered {resp.status_code}"
+    for path in ("/outbox", "/lever/candidates"):
+        for value in HUGE:
+            resp = client.get(f"{path}?page={value}")
+            assert resp.status_code == 400 and "page must be a whole number" in resp.get_data(as_text=True)
+    resp = client.get(f"/lever/candidates?assessment={HUGE[0]}")
+    assert resp.status_code == 400 and "assessment must be a whole number" in resp.get_data(as_text=True)
