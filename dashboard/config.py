@@ -73,7 +73,9 @@ class BaseConfig:
     MAX_CONTENT_LENGTH = 1024 * 1024
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_RATE_LIMIT = "10 per minute"
+    LOGIN_RATE_LIMIT = "10 per minute"  # failed logins per (client address, email)
+    LOGIN_ACCOUNT_RATE_LIMIT = "30 per 15 minutes"  # failed logins per account, from any address
+    FORWARDED_ALLOW_IPS = "127.0.0.1"  # proxies whose X-Forwarded-For / -Proto are trusted
     TAG_BRAND = "Alooba"
     RESULT_REUSE_DAYS = 180
     MAIL_SERVER = None
@@ -100,6 +102,7 @@ class BaseConfig:
     REMINDER_HOURS = 24
     DASHBOARD_COUNTS_TTL = 60
     WEBHOOK_KEY_CACHE_SECONDS = 10
+    WEBHOOK_MAX_AGE_HOURS = 72  # older deliveries are refused; processed inbox rows older are purged
     LOG_FORMAT = ""  # json | text | "" (json in production; otherwise Flask's default logging)
     LOG_LEVEL = "INFO"
     METRICS_TOKEN = None
@@ -126,6 +129,7 @@ def load_config() -> dict:
         "RATELIMIT_STORAGE_URI", "LEVER_ENV", "LEVER_CLIENT_ID", "LEVER_CLIENT_SECRET",
         "LEVER_API_URL", "LEVER_AUTHORIZE_URL", "LEVER_TOKEN_URL", "LEVER_AUDIENCE",
         "LEVER_HIRE_URL", "TAG_BRAND", "LEVER_PACER", "LOG_FORMAT", "LOG_LEVEL", "METRICS_TOKEN",
+        "FORWARDED_ALLOW_IPS", "LOGIN_RATE_LIMIT", "LOGIN_ACCOUNT_RATE_LIMIT",
     ):
         if _env(name) is not None:
             cfg[name] = _env(name)
@@ -136,7 +140,8 @@ def load_config() -> dict:
     for name in ("LEVER_PACE_RATE", "LEVER_READ_TIMEOUT", "LEVER_MAX_SLEEP", "LEVER_OUTCOME_SETTLE_SECONDS"):
         cfg[name] = _env_float(name, getattr(BaseConfig, name))
     for name in ("LEVER_PACE_BURST", "LEVER_POSTING_TTL", "EFFECT_CLAIM_TIMEOUT", "RECONCILE_OVERLAP_SECONDS",
-                 "REMINDER_HOURS", "DASHBOARD_COUNTS_TTL", "WEBHOOK_KEY_CACHE_SECONDS"):
+                 "REMINDER_HOURS", "DASHBOARD_COUNTS_TTL", "WEBHOOK_KEY_CACHE_SECONDS",
+                 "WEBHOOK_MAX_AGE_HOURS"):
         cfg[name] = _env_int(name, getattr(BaseConfig, name))
     cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = env_name != "development"
     return cfg
@@ -154,6 +159,8 @@ def check_production(cfg: dict) -> None:
         problems.append("TOKEN_ENCRYPTION_KEYS must be set")
     if not _env("PUBLIC_BASE_URL"):
         problems.append("PUBLIC_BASE_URL must be set")
+    if not cfg.get("METRICS_TOKEN"):
+        problems.append("METRICS_TOKEN must be set: /metrics answers only requests bearing it")
     if str(cfg.get("RATELIMIT_STORAGE_URI", "memory://")).startswith("memory://"):
         problems.append("RATELIMIT_STORAGE_URI must name shared storage (e.g. redis://host:6379/0) so that "
                         "login attempts are limited across web workers")

@@ -13,17 +13,30 @@ import threading
 import time
 import urllib.request
 
+from werkzeug.serving import WSGIRequestHandler, make_server
+
 from dashboard.config import INSTANCE
 
 DEMO_LOGINS = (("owner", "owner@acme.example"), ("admin", "admin@acme.example"),
                ("recruiter", "recruiter@acme.example"))
 
 
+class QuietRequestHandler(WSGIRequestHandler):
+    """The development server without its own request lines: they would print every static file and
+    the raw path (candidate links, set-password tokens, OAuth codes). The app's access log names the
+    route pattern of each page instead, redacted like every other line."""
+
+    def log_request(self, code="-", size="-") -> None:
+        """Requests are logged by the app (dashboard.access), not here."""
+
+
 def start_sandbox(port: int) -> subprocess.Popen:
-    """Run `python -m lever_sandbox` on `port` with its data under instance/ and the demo seed."""
+    """Run `python -m lever_sandbox` on `port` with its data under instance/ (or SANDBOX_DATA) and the
+    demo seed."""
     INSTANCE.mkdir(exist_ok=True)
+    data = os.environ.get("SANDBOX_DATA") or str(INSTANCE / "sandbox.db")
     proc = subprocess.Popen([sys.executable, "-m", "lever_sandbox", "--port", str(port),
-                             "--data", str(INSTANCE / "sandbox.db"), "--demo"])
+                             "--data", data, "--demo"])
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -39,8 +52,6 @@ def start_sandbox(port: int) -> subprocess.Popen:
 
 def main() -> None:
     """Serve until Ctrl-C; stop the background threads and the sandbox on the way out."""
-    from werkzeug.serving import make_server
-
     from dashboard import create_app
     from dashboard.jobs import start_background
 
@@ -51,7 +62,7 @@ def main() -> None:
     app = create_app({"SANDBOX_PORT": sandbox_port})
     stop = threading.Event()
     threads = start_background(app, stop)
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=QuietRequestHandler)
     logins = "\n".join(f"    {role:<10} {email} / demo-password" for role, email in DEMO_LOGINS)
     print(f"""
   Dashboard      http://127.0.0.1:{port}

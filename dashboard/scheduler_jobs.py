@@ -74,12 +74,19 @@ def _invitations(counter):
     return invitation_housekeeping()
 
 
+def _inbox(counter):
+    from dashboard.lever.worker import purge_inbox
+
+    return {"purged": purge_inbox()}
+
+
 JOBS: tuple[JobSpec, ...] = (
     JobSpec("postings", _postings, "SCHEDULE_POSTINGS_SECONDS", 300, True),
     JobSpec("opportunities", _opportunities, "SCHEDULE_OPPORTUNITIES_SECONDS", 300, True),
     JobSpec("outbox", _outbox, "SCHEDULE_OUTBOX_SECONDS", 30, False, misfire_grace_seconds=60),
     JobSpec("tokens", _tokens, "SCHEDULE_TOKENS_SECONDS", 3600, True),
     JobSpec("invitations", _invitations, "SCHEDULE_INVITATIONS_SECONDS", 3600, False),
+    JobSpec("inbox", _inbox, "SCHEDULE_INBOX_PURGE_SECONDS", 3600, False),
 )
 JOBS_BY_ID = {spec.id: spec for spec in JOBS}
 

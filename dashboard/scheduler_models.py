@@ -69,6 +69,7 @@ JOB_LABELS = {
     "outbox": "Outbox safety net",
     "tokens": "Lever tokens",
     "invitations": "Invitation expiry and reminders",
+    "inbox": "Purge of old webhook deliveries",
 }
 
 

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import argparse
+from urllib.parse import urlsplit
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from . import create_app
+
+
+class PathOnlyRequestHandler(WSGIRequestHandler):
+    """Request lines without query strings (OAuth states and codes travel there) or static files."""
+
+    def log_request(self, code="-", size="-") -> None:
+        """One line per request: method, path, status."""
+        path = urlsplit(self.path).path
+        if not path.startswith("/static/"):
+            self.log("info", '"%s %s" %s', self.command, path, code)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -18,7 +29,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--demo", action="store_true", help="seed the demo account when empty")
     args = parser.parse_args(argv)
     app = create_app({"DATA": args.data, "DEMO": args.demo})
-    server = make_server(args.host, args.port, app, threaded=True)
+    server = make_server(args.host, args.port, app, threaded=True, request_handler=PathOnlyRequestHandler)
     print(f"Lever sandbox on http://{args.host}:{server.server_port}", flush=True)
     try:
         server.serve_forever()

@@ -31,6 +31,17 @@ MAX_FUTURE_MS = 5 * 60 * 1000
 PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 
+def max_age_hours(config) -> int:
+    """WEBHOOK_MAX_AGE_HOURS: deliveries triggered longer ago are refused (Lever retries for hours,
+    so the default, 72, is generous); processed inbox rows older than that are purged."""
+    return int(config.get("WEBHOOK_MAX_AGE_HOURS") or 72)
+
+
+def max_age_ms(config) -> int:
+    """The same window in milliseconds."""
+    return max_age_hours(config) * 3600 * 1000
+
+
 class BadDelivery(ValueError):
     """The body is not a Lever delivery we can read."""
 
@@ -118,9 +129,14 @@ def receive(public_id: str):
             log.warning("webhook rejected: bad signature (connection %s)", address.connection_id)
             _count("bad_signature")
             return {"error": "invalid signature"}, 401
-        if body["triggeredAt"] > time.time() * 1000 + MAX_FUTURE_MS:
+        now_ms = time.time() * 1000
+        if body["triggeredAt"] > now_ms + MAX_FUTURE_MS:
             _count("bad_request")
             return {"error": "triggeredAt is in the future"}, 400
+        if body["triggeredAt"] < now_ms - max_age_ms(current_app.config):
+            _count("too_old")
+            return {"error": f"triggeredAt is older than {max_age_hours(current_app.config)} hours; "
+                             "reconciliation with Lever covers what it announced"}, 400
         _touch(address, hook_id)
         data = body["data"]
         if not data:  # Lever's test delivery

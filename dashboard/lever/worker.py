@@ -13,7 +13,7 @@ import threading
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from dashboard.extensions import db
@@ -160,6 +160,25 @@ def release_stale_deliveries() -> int:
     result = db.session.execute(update(InboxDelivery).where(
         InboxDelivery.state == "claimed", InboxDelivery.claimed_at < cutoff).values(
         state="pending", next_try_at=utcnow()))
+    return result.rowcount or 0
+
+
+def purge_inbox(now=None) -> int:
+    """Delete processed deliveries older than the webhook age window (WEBHOOK_MAX_AGE_HOURS); commits.
+
+    Replay protection stays whole: a delivery that old is refused by its `triggeredAt` before its
+    token is looked up, so forgetting the token changes nothing. Failed rows stay for a person."""
+    from flask import current_app
+
+    from dashboard.lever.webhooks import max_age_ms
+
+    now = now or utcnow()
+    window_ms = max_age_ms(current_app.config)
+    cutoff_ms = int(now.timestamp() * 1000) - window_ms
+    cutoff = now - timedelta(milliseconds=window_ms)
+    result = db.session.execute(delete(InboxDelivery).where(
+        InboxDelivery.state == "done", InboxDelivery.triggered_at < cutoff_ms, InboxDelivery.received_at < cutoff))
+    db.session.commit()
     return result.rowcount or 0
 
 

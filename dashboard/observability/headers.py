@@ -6,7 +6,7 @@ inline style attributes stay allowed because the rendered emails and a few templ
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 
 CSP = "; ".join((
     "default-src 'self'",
@@ -35,10 +35,14 @@ def security_headers(env_name: str | None) -> dict[str, str]:
 
 
 def register(app: Flask) -> None:
-    """Add the headers after every request (a view may set its own CSP, which is kept)."""
+    """Add the headers after every request (a view may set its own CSP, which is kept). Pages and
+    answers are never cached (they show people's data; the candidate's pages carry their secret link);
+    static files keep their own caching."""
 
     @app.after_request
     def add_security_headers(response):
         for name, value in security_headers(app.config.get("ENV_NAME")).items():
             response.headers.setdefault(name, value)
+        if request.endpoint != "static":
+            response.headers["Cache-Control"] = "no-store"
         return response

@@ -18,6 +18,7 @@ import uuid
 from datetime import UTC, datetime
 
 from flask import Flask, g, has_request_context, request
+from flask.logging import default_handler
 
 from dashboard.observability.redact import redact
 
@@ -91,11 +92,17 @@ def configure_logging(fmt: str, level: str = "INFO") -> None:
             logger.disabled = False
 
 
+def default_format(env_name: str | None) -> str:
+    """JSON in production, redacted text in development (`make run`); tests leave logging alone."""
+    return {"production": "json", "development": "text"}.get(env_name or "", "")
+
+
 def register(app: Flask) -> None:
     """Request ids, access lines and (when LOG_FORMAT is set) the process's log handler."""
-    fmt = app.config.get("LOG_FORMAT") or ("json" if app.config.get("ENV_NAME") == "production" else "")
+    fmt = app.config.get("LOG_FORMAT") or ("" if app.testing else default_format(app.config.get("ENV_NAME")))
     if fmt in ("json", "text"):
         configure_logging(fmt, app.config.get("LOG_LEVEL") or "INFO")
+        app.logger.removeHandler(default_handler)  # every line goes through the redacting handler
 
     @app.before_request
     def assign_request_id():

@@ -13,8 +13,11 @@ _PATTERNS = (
     # key=value / "key": "value" pairs whose key names a secret
     re.compile(r"(?i)\b([\w-]*(?:token|signature|secret|password|passwd|api[_-]?key|code_verifier|"
                r"client_secret|cookie)[\w-]*)(\"?\s*[:=]\s*\"?'?)([^\"'\s,;&}]+)"),
-    # the candidate's secret link
+    # the candidate's secret link and the set-password link
     re.compile(r"(/a/)()([A-Za-z0-9_\-]{8,})"),
+    re.compile(r"(/set-password/)()([A-Za-z0-9_\-.]{8,})"),
+    # OAuth authorization codes and states in query strings (the Lever callback)
+    re.compile(r"(?i)([?&](?:code|state))(=)([^&\s\"']+)"),
 )
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*")
 

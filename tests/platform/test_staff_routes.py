@@ -143,3 +143,20 @@ def test_each_role_sees_only_its_organisation(client, make_user, make_org, build
     invite(rival, build_assessment(rival), email="secret@example.com")
     login(client, make_user("recruiter"))
     assert "secret@example.com" not in client.get("/people/").get_data(as_text=True)
+
+
+def test_people_search_treats_percent_and_underscore_literally(recruiter_client, org):
+    from dashboard.attempts import services as attempts
+
+    for email, name in (("bea_x@example.com", "Bea Under"), ("beaqx@example.com", "Bea Queue"),
+                        ("pct@example.com", "100% Sure")):
+        attempts.find_or_create_candidate(org.id, email, name)
+    db.session.commit()
+
+    def found(q):
+        html = recruiter_client.get("/people/", query_string={"q": q}).get_data(as_text=True)
+        return sorted(n for n in ("Bea Under", "Bea Queue", "100% Sure") if n in html)
+
+    assert found("bea_x") == ["Bea Under"]  # "_" is not "any character"
+    assert found("%") == ["100% Sure"]  # "%" is not "anything"
+    assert found("e_") == []  # as a wildcard it would match "bea"

@@ -52,6 +52,9 @@ def wait_http(url: str, status: int = 200, timeout: float = 30.0) -> None:
     raise AssertionError(f"{url} did not answer {status} (last: {last})")
 
 
+METRICS_TOKEN = "prod-metrics-scrape-token"
+
+
 @pytest.fixture
 def pg_url():
     """A fresh, empty PostgreSQL database for this test (dropped afterwards)."""
@@ -76,7 +79,7 @@ def prod_env(pg_url, tmp_path):
         "SECRET_KEY": "production-test-secret-" + uuid.uuid4().hex,
         "TOKEN_ENCRYPTION_KEYS": TestConfig.TOKEN_ENCRYPTION_KEYS,
         "PUBLIC_BASE_URL": "http://127.0.0.1:8000", "LOG_FORMAT": "json",
-        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15", "METRICS_TOKEN": METRICS_TOKEN,
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"), "PYTHONUNBUFFERED": "1",
         "PYTHONPATH": str(ROOT),
     })

@@ -10,6 +10,7 @@ import pytest
 
 from dashboard import create_app
 from dashboard.config import TestConfig
+from dashboard.extensions import db
 from dashboard.observability.logs import configure_logging
 from dashboard.observability.redact import redact
 from tests.support.connections import direct_connection, signed
@@ -32,6 +33,23 @@ def test_security_headers_and_request_id_on_every_response(client, url):
     assert "frame-ancestors 'none'" in csp
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
     assert len(resp.headers["X-Request-ID"]) >= 8
+
+
+def test_pages_are_never_cached_but_static_files_may_be(app, owner, owner_client):
+    from dashboard.attempts import services as attempts
+    from tests.support.platform import analyst_assessment
+
+    org_id = owner.organisation_id
+    assessment = analyst_assessment(org_id)
+    candidate = attempts.find_or_create_candidate(org_id, "cache@example.com", "Cache")
+    attempt = attempts.create_attempt(org_id, candidate.id, assessment.id)
+    db.session.commit()
+    for url in ("/lever/", "/settings", "/outbox", "/people/", f"/people/{candidate.id}"):
+        assert owner_client.get(url).headers["Cache-Control"] == "no-store", url
+    anonymous = app.test_client()
+    for url in (f"/a/{attempt.token}", "/login", "/a/unknown-token"):
+        assert anonymous.get(url).headers["Cache-Control"] == "no-store", url
+    assert anonymous.get("/static/js/app.js").headers.get("Cache-Control") != "no-store"
 
 
 def test_incoming_request_id_is_kept_and_bad_ones_replaced(client):
@@ -179,7 +197,15 @@ def test_production_refuses_the_development_secret_and_a_missing_public_url(monk
     with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI"):
         create_app()
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/15")
-    assert create_app().config["ENV_NAME"] == "production"
+    monkeypatch.delenv("METRICS_TOKEN", raising=False)
+    with pytest.raises(RuntimeError, match="METRICS_TOKEN"):
+        create_app()
+    monkeypatch.setenv("METRICS_TOKEN", "a-scrape-token")
+    app = create_app()
+    assert app.config["ENV_NAME"] == "production"
+    client = app.test_client()
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
 
 
 def test_postgres_pacer_is_shared_and_keeps_the_rate(pg_app):

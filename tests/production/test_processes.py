@@ -25,7 +25,7 @@ from dashboard.config import ROOT
 from dashboard.extensions import db
 from dashboard.lever.records import Effect, Invitation
 from dashboard.mail.models import MailMessage
-from tests.production.conftest import free_port, wait_http
+from tests.production.conftest import METRICS_TOKEN, free_port, wait_http
 from tests.support.connections import direct_connection, signed
 from tests.support.platform import analyst_assessment
 
@@ -134,7 +134,8 @@ def test_serve_layout_on_postgresql(pg_app, prod_env, sandbox, tmp_path):
             assert not [c for c in sandbox.calls() if c["status"] == 429], "the sandbox's limit was exceeded"
             # in any 1-second window: at most our burst plus one second of our rate, across every process
             assert max(sandbox.admin("GET", "/_admin/rate").values()) <= 16 + 8
-            with urllib.request.urlopen(base + "/metrics", timeout=10) as resp:  # noqa: S310
+            scrape = urllib.request.Request(base + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+            with urllib.request.urlopen(scrape, timeout=10) as resp:  # noqa: S310
                 metrics = resp.read().decode()
                 assert resp.headers["Content-Security-Policy"] and resp.headers["X-Request-ID"]
             stored = [line for line in metrics.splitlines()

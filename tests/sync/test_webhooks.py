@@ -106,6 +106,46 @@ def test_future_triggered_at_is_rejected(client, conn):
     assert rows() == (0, 0)
 
 
+def test_deliveries_older_than_the_window_are_refused(app, client, conn):
+    hour = 3600 * 1000
+    now = int(time.time() * 1000)
+    for triggered in (0, 1_000, now - 73 * hour):
+        resp = client.post(url(conn), json=signed("secret", data=OPP, triggered_at=triggered))
+        assert resp.status_code == 400 and "older than 72 hours" in resp.get_json()["error"]
+    assert rows() == (0, 0)
+    assert client.post(url(conn), json=signed("secret", data=OPP, triggered_at=now - 71 * hour)).status_code == 200
+    app.config["WEBHOOK_MAX_AGE_HOURS"] = 24
+    assert client.post(url(conn), json=signed("secret", data=OPP, triggered_at=now - 25 * hour)).status_code == 400
+    assert rows() == (1, 0)
+
+
+def test_processed_deliveries_past_the_window_are_purged_and_stay_refused(app, client, conn):
+    from datetime import timedelta
+
+    from dashboard.lever.worker import purge_inbox
+    from dashboard.models_base import utcnow
+
+    hour = 3600 * 1000
+    now = int(time.time() * 1000)
+    old = signed("secret", data=OPP, triggered_at=now - 71 * hour)
+    recent = signed("secret", data=OPP, triggered_at=now - hour)
+    waiting = signed("secret", data=OPP, triggered_at=now - 70 * hour)
+    for body in (old, recent, waiting):
+        assert client.post(url(conn), json=body).get_json()["status"] == "stored"
+    for row in db.session.scalars(select(InboxDelivery)):
+        row.received_at = utcnow() - timedelta(hours=71)
+        if row.token != waiting["token"]:
+            row.state = "done"
+    db.session.commit()
+    # two hours later the old one is past the window; the pending one is kept whatever its age
+    assert purge_inbox(now=utcnow() + timedelta(hours=2)) == 1
+    assert {r.token for r in db.session.scalars(select(InboxDelivery))} == {recent["token"], waiting["token"]}
+    # replaying the purged delivery is refused by its age: the forgotten token cannot be replayed
+    app.config["WEBHOOK_MAX_AGE_HOURS"] = 70
+    assert client.post(url(conn), json=old).status_code == 400
+    assert rows() == (2, 0)
+
+
 def test_unknown_or_disconnected_address_is_404(client, conn):
     assert client.post("/webhooks/lever/nope", json=signed("secret", data=OPP)).status_code == 404
     conn.status = "disconnected"
