@@ -45,7 +45,7 @@ def test_lease_is_exclusive_until_it_expires(app):
 
 def test_two_hours_down_gives_one_catch_up_run_per_job(app):
     two_hours_ago = utcnow() - timedelta(hours=2)
-    for job in ("outbox", "invitations"):
+    for job in ("outbox", "invitations", "inbox"):
         db.session.add(JobRun(job=job, status="ok", started_at=two_hours_ago, finished_at=two_hours_ago))
     db.session.commit()
     app.config.update(SCHEDULER_RENEW_SECONDS=0.5, SCHEDULER_LEASE_SECONDS=5)
@@ -53,14 +53,14 @@ def test_two_hours_down_gives_one_catch_up_run_per_job(app):
     try:
         assert leased.tick()
         wait_until(lambda: db.session.scalar(select(func.count(JobRun.id)).where(
-            JobRun.status == "ok", JobRun.started_at > two_hours_ago + timedelta(minutes=1))) == 2)
+            JobRun.status == "ok", JobRun.started_at > two_hours_ago + timedelta(minutes=1))) == 3)
         jobs = {j.id: j for j in leased.scheduler.get_jobs()}
         assert all(j.coalesce and j.max_instances == 1 for j in jobs.values())
         # The next runs are one interval away, not a backlog of missed ones.
         assert jobs["invitations"].next_run_time > utcnow() + timedelta(minutes=50)
     finally:
         leased.scheduler.shutdown(wait=True)
-    for job in ("outbox", "invitations"):
+    for job in ("outbox", "invitations", "inbox"):
         assert db.session.scalar(select(func.count(JobRun.id)).where(JobRun.job == job)) == 2
 
 
