@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from . import domain, feedback, opportunities, settings, tokens, webhooks
-from .api import shape_opportunity
 from .seed import seed
+from .shapes import opportunity_shaper
 from .util import bad_request, sandbox
 
 bp = Blueprint("admin", __name__, url_prefix="/_admin")
@@ -94,8 +94,7 @@ def revoke():
 def _opp_json(opp: dict) -> dict:
     store = sandbox().store
     account_id = domain.owner_of(store, "opportunities", opp["id"]) or ""
-    names = {s["id"]: s["text"] for s in domain.stages(store, account_id)}
-    return shape_opportunity(opp, {"applications"}, names)
+    return opportunity_shaper(store, account_id, {"applications"})(opp)
 
 
 @bp.post("/applications")

@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from . import domain, opportunities, tokens
 from .guard import drop_connection, injected_fault
 from .settings import get_config, get_faults
+from .shapes import one, opportunity_shaper, shape_posting
 from .util import ApiError, api_error, bad_request, sandbox
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
@@ -130,13 +131,6 @@ def page(items: list, shape=lambda x: x):
     return jsonify(body)
 
 
-def one(obj, status: int = 200):
-    """The single-object envelope."""
-    resp = jsonify({"data": obj})
-    resp.status_code = status
-    return resp
-
-
 def _ms(name: str) -> int | None:
     value = request.args.get(name)
     if value is None:
@@ -155,13 +149,6 @@ def json_body() -> dict:
 
 
 # -- postings, stages, users, tags ----------------------------------------------------------------
-
-def shape_posting(posting: dict) -> dict:
-    """A posting with its urls."""
-    root = request.url_root
-    return {**posting, "urls": {"list": f"{root}jobs", "show": f"{root}jobs/{posting['id']}",
-                                "apply": f"{root}jobs/{posting['id']}/apply"}}
-
 
 @bp.get("/postings")
 @needs("postings")
@@ -219,26 +206,6 @@ def _expand() -> set[str]:
     return wanted
 
 
-def shape_opportunity(opp: dict, expand: set[str], stage_names: dict[str, str]) -> dict:
-    """The API shape of an opportunity, with expansions."""
-    root = request.url_root
-    out = {k: v for k, v in opp.items() if k != "applications"}
-    out["applications"] = ([dict(a) for a in opp["applications"]] if "applications" in expand
-                           else [a["id"] for a in opp["applications"]])
-    if "stage" in expand:
-        out["stage"] = {"id": opp["stage"], "text": stage_names.get(opp["stage"], opp["stage"])}
-    if "contact" in expand:
-        out["contact"] = {"id": opp["contact"], "name": opp["name"], "headline": opp.get("headline", ""),
-                          "emails": opp["emails"], "phones": opp.get("phones", []), "location": None}
-    out["urls"] = {"list": f"{root}candidates", "show": f"{root}candidates/{opp['id']}"}
-    return out
-
-
-def _shaper(expand: set[str]):
-    names = {s["id"]: s["text"] for s in domain.stages(sandbox().store, g.account_id)}
-    return lambda opp: shape_opportunity(opp, expand, names)
-
-
 def _matches(opp: dict, args) -> bool:
     postings, stage_ids = args.getlist("posting_id"), args.getlist("stage_id")
     tags, emails = args.getlist("tag"), [e.lower() for e in args.getlist("email")]
@@ -264,15 +231,16 @@ def list_opportunities():
     items = [o for o in sandbox().store.list("opportunities", g.account_id)
              if _matches(o, request.args)
              and all((lo is None or o[f] >= lo) and (hi is None or o[f] <= hi) for f, lo, hi in ranges)]
-    return page(items, _shaper(expand))
+    return page(items, opportunity_shaper(sandbox().store, g.account_id, expand, in_list=True))
 
 
 @bp.get("/opportunities/<opp_id>")
 @needs("opportunities")
 def get_opportunity(opp_id):
     """One opportunity."""
-    expand = _expand()
-    return one(_shaper(expand)(opportunities.get_opportunity(sandbox().store, g.account_id, opp_id)))
+    expand, store = _expand(), sandbox().store
+    opp = opportunities.get_opportunity(store, g.account_id, opp_id)
+    return one(opportunity_shaper(store, g.account_id, expand)(opp))
 
 
 @bp.post("/opportunities/<opp_id>/<action>")
@@ -286,4 +254,4 @@ def change_opportunity(opp_id, action):
         opp = opportunities.change_links(store, g.account_id, opp_id, body.get("links"), action == "addLinks")
     else:
         raise ApiError(404, "ResourceNotFound", f"unknown action {action}")
-    return one(_shaper(set())(opp))
+    return one(opportunity_shaper(store, g.account_id, set())(opp))
