@@ -9,6 +9,7 @@ import hmac
 from flask import Blueprint, current_app, g, jsonify, request
 
 from . import domain, opportunities, tokens
+from .access import APPLICATIONS_SCOPE, has_scope, missing_scope
 from .guard import drop_connection, injected_fault
 from .settings import get_config, get_faults
 from .shapes import one, opportunity_shaper, shape_posting
@@ -25,12 +26,6 @@ def needs(resource: str, write: bool = False):
         view.required_scope = (resource, write)
         return view
     return mark
-
-
-def _has_scope(scopes: list[str], resource: str, write: bool) -> bool:
-    if f"{resource}:write:admin" in scopes:
-        return True
-    return not write and f"{resource}:read:admin" in scopes
 
 
 def register_guards(app) -> None:
@@ -63,7 +58,7 @@ def register_guards(app) -> None:
             return _too_many()
         view = current_app.view_functions.get(request.endpoint)
         required = getattr(view, "required_scope", None)
-        if required and not _has_scope(g.scopes, *required):
+        if required and not has_scope(g.scopes, *required):
             return api_error(403, "ForbiddenError", f"Missing scope {required[0]}:"
                              f"{'write' if required[1] else 'read'}:admin")
         return None
@@ -200,9 +195,13 @@ EXPANDABLE = {"applications", "stage", "contact"}
 
 
 def _expand() -> set[str]:
+    """The expansions asked for; applications need their scope when `enforce_applications_scope` is on."""
     wanted = {part for value in request.args.getlist("expand") for part in value.split(",") if part}
     if wanted - EXPANDABLE:
         raise bad_request(f"cannot expand {', '.join(sorted(wanted - EXPANDABLE))}")
+    if ("applications" in wanted and get_config(sandbox().store)["enforce_applications_scope"]
+            and not has_scope(g.scopes, "applications")):
+        raise missing_scope(APPLICATIONS_SCOPE, "expand=applications")
     return wanted
 
 
