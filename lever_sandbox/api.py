@@ -9,7 +9,7 @@ import hmac
 from flask import Blueprint, current_app, g, jsonify, request
 
 from . import domain, opportunities, tokens
-from .access import APPLICATIONS_SCOPE, has_scope, missing_scope
+from .access import APPLICATIONS_SCOPE, confidential_refusal, has_scope, listed_confidentiality, missing_scope
 from .guard import drop_connection, injected_fault
 from .settings import get_config, get_faults
 from .shapes import one, opportunity_shaper, shape_posting
@@ -61,6 +61,9 @@ def register_guards(app) -> None:
         if required and not has_scope(g.scopes, *required):
             return api_error(403, "ForbiddenError", f"Missing scope {required[0]}:"
                              f"{'write' if required[1] else 'read'}:admin")
+        refusal = confidential_refusal(sb.store, g.account_id, request.view_args or {}, g.scopes)
+        if refusal:
+            return api_error(refusal.status, refusal.code, refusal.message)
         return None
 
     @app.after_request
@@ -148,10 +151,12 @@ def json_body() -> dict:
 @bp.get("/postings")
 @needs("postings")
 def list_postings():
-    """Postings filtered by state and tag (repeated = OR)."""
+    """Postings filtered by state, tag (repeated = OR) and confidentiality (non-confidential by default)."""
     states, tags = request.args.getlist("state"), request.args.getlist("tag")
+    shown = listed_confidentiality(request.args.get("confidentiality"), g.scopes)
     items = [p for p in sandbox().store.list("postings", g.account_id)
-             if (not states or p["state"] in states) and (not tags or set(tags) & set(p["tags"]))]
+             if (not states or p["state"] in states) and (not tags or set(tags) & set(p["tags"]))
+             and p.get("confidentiality", "non-confidential") in shown]
     return page(items, shape_posting)
 
 
@@ -221,14 +226,15 @@ def _matches(opp: dict, args) -> bool:
 @bp.get("/opportunities")
 @needs("opportunities")
 def list_opportunities():
-    """Opportunities with Lever's filters."""
+    """Opportunities with Lever's filters (non-confidential ones unless `confidentiality` says otherwise)."""
     expand = _expand()
     if request.args.get("archived") not in (None, "true", "false"):
         raise bad_request("archived must be true or false")
+    shown = listed_confidentiality(request.args.get("confidentiality"), g.scopes)
     ranges = [("updatedAt", _ms("updated_at_start"), _ms("updated_at_end")),
               ("createdAt", _ms("created_at_start"), _ms("created_at_end"))]
     items = [o for o in sandbox().store.list("opportunities", g.account_id)
-             if _matches(o, request.args)
+             if _matches(o, request.args) and o.get("confidentiality", "non-confidential") in shown
              and all((lo is None or o[f] >= lo) and (hi is None or o[f] <= hi) for f, lo, hi in ranges)]
     return page(items, opportunity_shaper(sandbox().store, g.account_id, expand, in_list=True))
 

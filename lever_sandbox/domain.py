@@ -18,6 +18,7 @@ BUILTIN_STAGES = [
     ("applicant-new", "New applicant"), ("offer", "Offer"),
 ]
 ACCESS_ROLES = ("super admin", "admin", "team member", "limited team member", "interviewer")
+CONFIDENTIALITY = ("confidential", "non-confidential")
 POSTING_STATES = ("published", "internal", "closed", "draft", "pending", "rejected")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -103,13 +104,15 @@ def add_stage(store: Store, account_id: str, text: str) -> dict:
 # -- postings -------------------------------------------------------------------------------------
 
 def create_posting(store: Store, account_id: str, text: str, tags=(), state: str = "published",
-                   team: str = "Analytics") -> dict:
-    """A job posting."""
+                   team: str = "Analytics", confidentiality: str = "non-confidential") -> dict:
+    """A job posting (confidential or not)."""
     if state not in POSTING_STATES:
         raise bad_request(f"state must be one of {', '.join(POSTING_STATES)}")
+    if confidentiality not in CONFIDENTIALITY:
+        raise bad_request(f"confidentiality must be one of {', '.join(CONFIDENTIALITY)}")
     now = now_ms()
     posting = {"id": new_id(), "text": _text(text, "posting text"), "state": state,
-               "tags": _dedupe(_string_list(list(tags), "tags")), "confidentiality": "non-confidential",
+               "tags": _dedupe(_string_list(list(tags), "tags")), "confidentiality": confidentiality,
                "categories": {"team": team, "department": team, "location": "Remote",
                               "commitment": "Full-time"},
                "owner": None, "hiringManager": None, "createdAt": now, "updatedAt": now}

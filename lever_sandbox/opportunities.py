@@ -21,7 +21,10 @@ def _event_data(opp: dict, **extra) -> dict:
 
 def build_application(store: Store, account_id: str, posting_id: str, name: str, email: str,
                       stage_id: str | None = None) -> dict:
-    """A new opportunity document for an applicant to a posting (validated, not stored)."""
+    """A new opportunity document for an applicant to a posting (validated, not stored).
+
+    An opportunity on a confidential posting is confidential.
+    """
     posting = get_posting(store, account_id, posting_id)
     name = _text(name, "name", 200)
     if not isinstance(email, str) or not EMAIL_RE.match(email):
@@ -37,7 +40,8 @@ def build_application(store: Store, account_id: str, posting_id: str, name: str,
         "origin": "applied", "owner": None, "followers": [],
         "applications": [{"id": new_id(), "type": "posting", "posting": posting_id, "opportunityId": opp_id,
                           "candidateId": opp_id, "createdAt": now, "name": name, "email": email.lower()}],
-        "archived": None, "confidentiality": "non-confidential", "createdAt": now, "updatedAt": now,
+        "archived": None, "confidentiality": posting.get("confidentiality", "non-confidential"),
+        "createdAt": now, "updatedAt": now,
         "lastAdvancedAt": now, "lastInteractionAt": now,
         "stageChanges": [{"toStageId": stage_id, "toStageIndex": 0, "updatedAt": now, "userId": None}],
     }
