@@ -34,7 +34,7 @@ def register_state(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """OAuth, the Data API (with its guards), the admin JSON API and the recruiter UI."""
-    from . import admin, api, api_forms, oauth, ui  # noqa: F401  (api_forms adds routes to api.bp)
+    from . import admin, api, api_forms, api_pipeline, oauth, ui  # noqa: F401  (api_* add routes to api.bp)
 
     api.register_guards(app)
     app.register_blueprint(oauth.bp)

@@ -113,14 +113,14 @@ def add_applications():
 
 @bp.post("/opportunities/<opp_id>/<action>")
 def opportunity_action(opp_id, action):
-    """stage {stage_id} | archive {reason} | unarchive | hire; each fires its webhook event."""
+    """stage {stage_id} | archive {reason: id or text, default Withdrew} | unarchive | hire; each fires its event."""
     body, sb = _body(), sandbox()
     account_id = domain.owner_of(sb.store, "opportunities", opp_id) or _account_id(body)
     if action == "stage":
         opp = opportunities.move_stage(sb.store, sb.fire, account_id, opp_id, body.get("stage_id"))
     elif action == "archive":
-        reason = body.get("reason") or "Withdrew"
-        opp = opportunities.set_archived(sb.store, sb.fire, account_id, opp_id, reason)
+        reason = domain.archive_reason(sb.store, account_id, body.get("reason") or "Withdrew", by_text=True)
+        opp = opportunities.set_archived(sb.store, sb.fire, account_id, opp_id, reason["id"])
     elif action == "unarchive":
         opp = opportunities.set_archived(sb.store, sb.fire, account_id, opp_id, None)
     elif action == "hire":
@@ -177,7 +177,8 @@ def state():
         opps.append(item)
     return jsonify({
         "account": domain.default_account(store, aid), "users": store.list("users", aid),
-        "stages": domain.stages(store, aid), "postings": store.list("postings", aid), "opportunities": opps,
+        "stages": domain.stages(store, aid), "archive_reasons": domain.archive_reasons(store, aid),
+        "postings": store.list("postings", aid), "opportunities": opps,
         "webhooks": [webhooks.public(h, True) for h in store.list("webhooks", aid)],
         "templates": feedback.list_templates(store, aid), "webhook_groups": settings.get_groups(store, aid),
         "clients": store.list("clients"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from . import domain, feedback, opportunities, settings, tokens
@@ -57,7 +59,11 @@ def postings():
             counts[app["posting"]] = counts.get(app["posting"], 0) + 1
     return render_template("postings.html", postings=store.list("postings", account["id"]), counts=counts,
                            opportunities=opps, stages={s["id"]: s["text"] for s in domain.stages(
-                               store, account["id"])})
+                               store, account["id"])}, reasons=_reason_names(account["id"]))
+
+
+def _reason_names(account_id: str) -> dict[str, str]:
+    return {r["id"]: r["text"] for r in domain.archive_reasons(sandbox().store, account_id)}
 
 
 @bp.post("/postings/<posting_id>/tags")
@@ -86,7 +92,11 @@ def candidate(opp_id):
     if not opp:
         return render_template("error.html", message="Candidate not found."), 404
     users = {u["id"]: u["name"] for u in store.list("users", account["id"])}
-    return render_template("candidate.html", opp=opp, stages=domain.stages(store, account["id"]), users=users,
+    reasons, stages = domain.archive_reasons(store, account["id"]), domain.stages(store, account["id"])
+    return render_template("candidate.html", opp=opp, stages=stages, users=users,
+                           stage_names={s["id"]: s["text"] for s in stages},
+                           reasons={r["id"]: r["text"] for r in reasons},
+                           active_reasons=[r for r in reasons if r["status"] == "active"],
                            feedback=[f for f in store.list("feedback", account["id"])
                                      if f["opportunityId"] == opp_id],
                            notes=[n for n in store.list("notes", account["id"])
@@ -106,7 +116,8 @@ def candidate_action(opp_id, action):
     elif action == "stage":
         opportunities.move_stage(sb.store, sb.fire, aid, opp_id, form.get("stage_id", ""))
     elif action == "archive":
-        opportunities.set_archived(sb.store, sb.fire, aid, opp_id, form.get("reason") or "Withdrew")
+        reason = domain.archive_reason(sb.store, aid, form.get("reason") or "Withdrew", by_text=True)
+        opportunities.set_archived(sb.store, sb.fire, aid, opp_id, reason["id"])
     elif action == "unarchive":
         opportunities.set_archived(sb.store, sb.fire, aid, opp_id, None)
     elif action == "hire":
@@ -186,6 +197,13 @@ def faults_page():
     return render_template("faults.html", faults=settings.get_faults(store))
 
 
+def ms_time(value: int | None) -> str:
+    """Milliseconds since the epoch as a UTC time for the pages."""
+    if value is None:
+        return "—"
+    return datetime.fromtimestamp(value / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def field_display(field: dict) -> str:
     """A feedback field's value as Lever shows it."""
     value = field.get("value")
@@ -197,4 +215,5 @@ def field_display(field: dict) -> str:
 
 
 bp.add_app_template_global(field_display)
+bp.add_app_template_filter(ms_time)
 bp.add_app_template_global(feedback.SCORE_OPTIONS, "score_options")

@@ -85,6 +85,8 @@ def test_confidential_opportunity_reads_and_writes_need_the_scope(world, secret)
     _refused(plain.post(f"{url}/notes", params=user, json={"value": "hi"}, timeout=10))
     _refused(plain.get(f"{url}/feedback", timeout=10))
     _refused(plain.post(f"{url}/feedback", params=user, json={}, timeout=10))
+    _refused(plain.put(f"{url}/stage", params=user, json={"stage": "offer"}, timeout=10))
+    _refused(plain.put(f"{url}/archived", params=user, json={"reason": None}, timeout=10))
     state = world.sandbox.state(world.account_id)
     [stored] = [o for o in state["opportunities"] if o["id"] == secret["opp"]["id"]]
     assert stored["tags"] == [] and stored["notes"] == [] and stored["stage"] == "applicant-new"
@@ -94,6 +96,8 @@ def test_confidential_opportunity_reads_and_writes_need_the_scope(world, secret)
     tagged = admin.post(f"{url}/addTags", json={"tags": ["x"]}, timeout=10)
     assert tagged.status_code == 200 and tagged.json()["data"]["tags"] == ["x"]
     assert admin.post(f"{url}/notes", params=user, json={"value": "hi"}, timeout=10).status_code == 201
+    moved = admin.put(f"{url}/stage", params=user, json={"stage": "offer"}, timeout=10)
+    assert moved.status_code == 200 and moved.json()["data"]["stage"] == "offer"
     # The scope is not needed for non-confidential opportunities.
     public = plain.get(f"{world.sandbox.api_url}/opportunities/{secret['public_opp']['id']}", timeout=10)
     assert public.status_code == 200
