@@ -120,6 +120,14 @@ def list_webhooks():
     return jsonify({"data": [webhooks.public(h) for h in _store().list("webhooks", g.account_id)]})
 
 
+@bp.put("/webhooks")
+@needs("webhooks", write=True)
+def update_webhooks():
+    """Update webhooks from `{"data": [{id, url?, configuration?}]}`; answers `{"data": [...]}` without tokens."""
+    hooks = webhooks.update_webhooks(_store(), g.account_id, json_body())
+    return jsonify({"data": [webhooks.public(h) for h in hooks]})
+
+
 @bp.put("/webhooks/<hook_id>")
 @needs("webhooks", write=True)
 def update_webhook(hook_id):
