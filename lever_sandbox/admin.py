@@ -41,7 +41,12 @@ def seed_view():
 
 @bp.route("/config", methods=["GET", "POST"])
 def config():
-    """Read or change rate, burst, access_token_ttl, webhook_retry_delays, send_retry_after."""
+    """Read or change the configuration (validated; unknown keys refused).
+
+    Keys (settings.DEFAULT_CONFIG): rate, burst, access_token_ttl, webhook_retry_delays, send_retry_after,
+    code_ttl, enforce_applications_scope (false), answer_shapes ("recorded" | "documented"),
+    archived_shape ("object" | "top_level"), omit_urls_in_lists (false).
+    """
     store = sandbox().store
     if request.method == "POST":
         return jsonify(settings.update_config(store, _body()))

@@ -26,6 +26,20 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "omit_urls_in_lists": False,
 }
 
+CONFIG_HELP = {
+    "rate": "API requests per second per credential (token bucket refill)",
+    "burst": "API requests allowed at once per credential (token bucket size)",
+    "access_token_ttl": "seconds an access token lives",
+    "webhook_retry_delays": "seconds between webhook delivery retries",
+    "send_retry_after": "send Retry-After with 429 answers",
+    "code_ttl": "seconds an authorization code lives",
+    "enforce_applications_scope": "expand=applications needs applications:read:admin",
+    "answer_shapes": "recorded: one data envelope everywhere; documented: create-webhook answer wrapped twice, "
+                     "feedback-template create/get and feedback create answers bare",
+    "archived_shape": "object: archived {reason, archivedAt} | null; top_level: archivedAt and archiveReason",
+    "omit_urls_in_lists": "opportunities in list answers carry no urls",
+}
+
 BOOL_KEYS = ("send_retry_after", "enforce_applications_scope", "omit_urls_in_lists")
 CHOICES: dict[str, tuple[str, ...]] = {
     "answer_shapes": ("recorded", "documented"),

@@ -59,11 +59,24 @@ def postings():
             counts[app["posting"]] = counts.get(app["posting"], 0) + 1
     return render_template("postings.html", postings=store.list("postings", account["id"]), counts=counts,
                            opportunities=opps, stages={s["id"]: s["text"] for s in domain.stages(
-                               store, account["id"])}, reasons=_reason_names(account["id"]))
+                               store, account["id"])}, reasons=_reason_names(account["id"]),
+                           posting_states=domain.POSTING_STATES)
 
 
 def _reason_names(account_id: str) -> dict[str, str]:
     return {r["id"]: r["text"] for r in domain.archive_reasons(sandbox().store, account_id)}
+
+
+@bp.post("/postings")
+def create_posting():
+    """Add a posting: text, tags (one per line), state, and whether it is confidential."""
+    form = request.form
+    tags = [t.strip() for t in form.get("tags", "").splitlines() if t.strip()]
+    confidentiality = "confidential" if "confidential" in form else "non-confidential"
+    domain.create_posting(sandbox().store, _account()["id"], form.get("text"), tags,
+                          form.get("state") or "published", confidentiality=confidentiality)
+    flash("Posting added.")
+    return _back()
 
 
 @bp.post("/postings/<posting_id>/tags")
@@ -195,6 +208,45 @@ def faults_page():
         flash("Faults saved.")
         return _back("ui.faults_page")
     return render_template("faults.html", faults=settings.get_faults(store))
+
+
+@bp.route("/settings/config", methods=["GET", "POST"])
+def config_page():
+    """The configuration: rate limits, token lifetimes, retries, scope enforcement and shape switches."""
+    store = sandbox().store
+    if request.method == "POST":
+        try:
+            changes = _config_form(settings.get_config(store), request.form)
+        except ValueError as exc:
+            flash(str(exc))
+            return _back("ui.config_page")
+        settings.update_config(store, changes)
+        flash("Configuration saved.")
+        return _back("ui.config_page")
+    return render_template("config.html", config=settings.get_config(store), help=settings.CONFIG_HELP,
+                           choices=settings.CHOICES)
+
+
+def _config_form(current: dict, form) -> dict:
+    """Read the configuration form: checkboxes, choices, numbers and comma-separated lists."""
+    changes = {}
+    for key, value in current.items():
+        raw = form.get(key, "")
+        if isinstance(value, bool):
+            changes[key] = key in form
+        elif key in settings.CHOICES:
+            changes[key] = raw
+        elif isinstance(value, list):
+            try:
+                changes[key] = [float(v) for v in raw.split(",") if v.strip()]
+            except ValueError:
+                raise ValueError(f"{key} must be numbers separated by commas") from None
+        else:
+            try:
+                changes[key] = float(raw)  # update_config keeps whole numbers whole
+            except ValueError:
+                raise ValueError(f"{key} must be a number") from None
+    return changes
 
 
 def ms_time(value: int | None) -> str:
