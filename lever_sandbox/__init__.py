@@ -1,4 +1,7 @@
-"""The embedded Lever sandbox: a separate Flask app that plays Lever for development, demos and tests."""
+"""The embedded Lever sandbox: a separate Flask app that plays Lever for development, demos and tests.
+
+Its endpoints, configuration keys and admin JSON API are listed in `lever_sandbox/README.md`.
+"""
 
 from __future__ import annotations
 
