@@ -43,7 +43,7 @@ def update_archived(opp_id):
     reason_id = body["reason"]
     if reason_id is not None and not isinstance(reason_id, str):
         raise bad_request("reason must be an archive reason id or null")
-    _acting_user()
+    _acting_user()  # checked like Lever checks it; the archived state does not record who archived
     return _answer(opportunities.set_archived(sb.store, sb.fire, g.account_id, opp_id, reason_id))
 
 
