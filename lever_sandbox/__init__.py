@@ -1,4 +1,7 @@
-"""The embedded Lever sandbox: a separate Flask app that plays Lever for development, demos and tests."""
+"""The embedded Lever sandbox: a separate Flask app that plays Lever for development, demos and tests.
+
+Its endpoints, configuration keys and admin JSON API are listed in `lever_sandbox/README.md`.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +37,7 @@ def register_state(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """OAuth, the Data API (with its guards), the admin JSON API and the recruiter UI."""
-    from . import admin, api, api_forms, oauth, ui  # noqa: F401  (api_forms adds routes to api.bp)
+    from . import admin, api, api_forms, api_pipeline, oauth, ui  # noqa: F401  (api_* add routes to api.bp)
 
     api.register_guards(app)
     app.register_blueprint(oauth.bp)

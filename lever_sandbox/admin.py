@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from . import domain, feedback, opportunities, settings, tokens, webhooks
-from .api import shape_opportunity
 from .seed import seed
+from .shapes import opportunity_shaper
 from .util import bad_request, sandbox
 
 bp = Blueprint("admin", __name__, url_prefix="/_admin")
@@ -41,7 +41,12 @@ def seed_view():
 
 @bp.route("/config", methods=["GET", "POST"])
 def config():
-    """Read or change rate, burst, access_token_ttl, webhook_retry_delays, send_retry_after."""
+    """Read or change the configuration (validated; unknown keys refused).
+
+    Keys (settings.DEFAULT_CONFIG): rate, burst, access_token_ttl, webhook_retry_delays, send_retry_after,
+    code_ttl, enforce_applications_scope (false), answer_shapes ("recorded" | "documented"),
+    archived_shape ("object" | "top_level"), omit_urls_in_lists (false).
+    """
     store = sandbox().store
     if request.method == "POST":
         return jsonify(settings.update_config(store, _body()))
@@ -94,8 +99,7 @@ def revoke():
 def _opp_json(opp: dict) -> dict:
     store = sandbox().store
     account_id = domain.owner_of(store, "opportunities", opp["id"]) or ""
-    names = {s["id"]: s["text"] for s in domain.stages(store, account_id)}
-    return shape_opportunity(opp, {"applications"}, names)
+    return opportunity_shaper(store, account_id, {"applications"})(opp)
 
 
 @bp.post("/applications")
@@ -114,14 +118,14 @@ def add_applications():
 
 @bp.post("/opportunities/<opp_id>/<action>")
 def opportunity_action(opp_id, action):
-    """stage {stage_id} | archive {reason} | unarchive | hire; each fires its webhook event."""
+    """stage {stage_id} | archive {reason: id or text, default Withdrew} | unarchive | hire; each fires its event."""
     body, sb = _body(), sandbox()
     account_id = domain.owner_of(sb.store, "opportunities", opp_id) or _account_id(body)
     if action == "stage":
         opp = opportunities.move_stage(sb.store, sb.fire, account_id, opp_id, body.get("stage_id"))
     elif action == "archive":
-        reason = body.get("reason") or "Withdrew"
-        opp = opportunities.set_archived(sb.store, sb.fire, account_id, opp_id, reason)
+        reason = domain.archive_reason(sb.store, account_id, body.get("reason") or "Withdrew", by_text=True)
+        opp = opportunities.set_archived(sb.store, sb.fire, account_id, opp_id, reason["id"])
     elif action == "unarchive":
         opp = opportunities.set_archived(sb.store, sb.fire, account_id, opp_id, None)
     elif action == "hire":
@@ -178,7 +182,8 @@ def state():
         opps.append(item)
     return jsonify({
         "account": domain.default_account(store, aid), "users": store.list("users", aid),
-        "stages": domain.stages(store, aid), "postings": store.list("postings", aid), "opportunities": opps,
+        "stages": domain.stages(store, aid), "archive_reasons": domain.archive_reasons(store, aid),
+        "postings": store.list("postings", aid), "opportunities": opps,
         "webhooks": [webhooks.public(h, True) for h in store.list("webhooks", aid)],
         "templates": feedback.list_templates(store, aid), "webhook_groups": settings.get_groups(store, aid),
         "clients": store.list("clients"),

@@ -9,8 +9,10 @@ import hmac
 from flask import Blueprint, current_app, g, jsonify, request
 
 from . import domain, opportunities, tokens
+from .access import APPLICATIONS_SCOPE, confidential_refusal, has_scope, listed_confidentiality, missing_scope
 from .guard import drop_connection, injected_fault
 from .settings import get_config, get_faults
+from .shapes import one, opportunity_shaper, shape_posting
 from .util import ApiError, api_error, bad_request, sandbox
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
@@ -24,12 +26,6 @@ def needs(resource: str, write: bool = False):
         view.required_scope = (resource, write)
         return view
     return mark
-
-
-def _has_scope(scopes: list[str], resource: str, write: bool) -> bool:
-    if f"{resource}:write:admin" in scopes:
-        return True
-    return not write and f"{resource}:read:admin" in scopes
 
 
 def register_guards(app) -> None:
@@ -62,9 +58,12 @@ def register_guards(app) -> None:
             return _too_many()
         view = current_app.view_functions.get(request.endpoint)
         required = getattr(view, "required_scope", None)
-        if required and not _has_scope(g.scopes, *required):
+        if required and not has_scope(g.scopes, *required):
             return api_error(403, "ForbiddenError", f"Missing scope {required[0]}:"
                              f"{'write' if required[1] else 'read'}:admin")
+        refusal = confidential_refusal(sb.store, g.account_id, request.view_args or {}, g.scopes)
+        if refusal:
+            return api_error(refusal.status, refusal.code, refusal.message)
         return None
 
     @app.after_request
@@ -130,13 +129,6 @@ def page(items: list, shape=lambda x: x):
     return jsonify(body)
 
 
-def one(obj, status: int = 200):
-    """The single-object envelope."""
-    resp = jsonify({"data": obj})
-    resp.status_code = status
-    return resp
-
-
 def _ms(name: str) -> int | None:
     value = request.args.get(name)
     if value is None:
@@ -156,20 +148,15 @@ def json_body() -> dict:
 
 # -- postings, stages, users, tags ----------------------------------------------------------------
 
-def shape_posting(posting: dict) -> dict:
-    """A posting with its urls."""
-    root = request.url_root
-    return {**posting, "urls": {"list": f"{root}jobs", "show": f"{root}jobs/{posting['id']}",
-                                "apply": f"{root}jobs/{posting['id']}/apply"}}
-
-
 @bp.get("/postings")
 @needs("postings")
 def list_postings():
-    """Postings filtered by state and tag (repeated = OR)."""
+    """Postings filtered by state, tag (repeated = OR) and confidentiality (non-confidential by default)."""
     states, tags = request.args.getlist("state"), request.args.getlist("tag")
+    shown = listed_confidentiality(request.args.get("confidentiality"), g.scopes)
     items = [p for p in sandbox().store.list("postings", g.account_id)
-             if (not states or p["state"] in states) and (not tags or set(tags) & set(p["tags"]))]
+             if (not states or p["state"] in states) and (not tags or set(tags) & set(p["tags"]))
+             and p.get("confidentiality", "non-confidential") in shown]
     return page(items, shape_posting)
 
 
@@ -213,30 +200,14 @@ EXPANDABLE = {"applications", "stage", "contact"}
 
 
 def _expand() -> set[str]:
+    """The expansions asked for; applications need their scope when `enforce_applications_scope` is on."""
     wanted = {part for value in request.args.getlist("expand") for part in value.split(",") if part}
     if wanted - EXPANDABLE:
         raise bad_request(f"cannot expand {', '.join(sorted(wanted - EXPANDABLE))}")
+    if ("applications" in wanted and get_config(sandbox().store)["enforce_applications_scope"]
+            and not has_scope(g.scopes, "applications")):
+        raise missing_scope(APPLICATIONS_SCOPE, "expand=applications")
     return wanted
-
-
-def shape_opportunity(opp: dict, expand: set[str], stage_names: dict[str, str]) -> dict:
-    """The API shape of an opportunity, with expansions."""
-    root = request.url_root
-    out = {k: v for k, v in opp.items() if k != "applications"}
-    out["applications"] = ([dict(a) for a in opp["applications"]] if "applications" in expand
-                           else [a["id"] for a in opp["applications"]])
-    if "stage" in expand:
-        out["stage"] = {"id": opp["stage"], "text": stage_names.get(opp["stage"], opp["stage"])}
-    if "contact" in expand:
-        out["contact"] = {"id": opp["contact"], "name": opp["name"], "headline": opp.get("headline", ""),
-                          "emails": opp["emails"], "phones": opp.get("phones", []), "location": None}
-    out["urls"] = {"list": f"{root}candidates", "show": f"{root}candidates/{opp['id']}"}
-    return out
-
-
-def _shaper(expand: set[str]):
-    names = {s["id"]: s["text"] for s in domain.stages(sandbox().store, g.account_id)}
-    return lambda opp: shape_opportunity(opp, expand, names)
 
 
 def _matches(opp: dict, args) -> bool:
@@ -255,24 +226,26 @@ def _matches(opp: dict, args) -> bool:
 @bp.get("/opportunities")
 @needs("opportunities")
 def list_opportunities():
-    """Opportunities with Lever's filters."""
+    """Opportunities with Lever's filters (non-confidential ones unless `confidentiality` says otherwise)."""
     expand = _expand()
     if request.args.get("archived") not in (None, "true", "false"):
         raise bad_request("archived must be true or false")
+    shown = listed_confidentiality(request.args.get("confidentiality"), g.scopes)
     ranges = [("updatedAt", _ms("updated_at_start"), _ms("updated_at_end")),
               ("createdAt", _ms("created_at_start"), _ms("created_at_end"))]
     items = [o for o in sandbox().store.list("opportunities", g.account_id)
-             if _matches(o, request.args)
+             if _matches(o, request.args) and o.get("confidentiality", "non-confidential") in shown
              and all((lo is None or o[f] >= lo) and (hi is None or o[f] <= hi) for f, lo, hi in ranges)]
-    return page(items, _shaper(expand))
+    return page(items, opportunity_shaper(sandbox().store, g.account_id, expand, in_list=True))
 
 
 @bp.get("/opportunities/<opp_id>")
 @needs("opportunities")
 def get_opportunity(opp_id):
     """One opportunity."""
-    expand = _expand()
-    return one(_shaper(expand)(opportunities.get_opportunity(sandbox().store, g.account_id, opp_id)))
+    expand, store = _expand(), sandbox().store
+    opp = opportunities.get_opportunity(store, g.account_id, opp_id)
+    return one(opportunity_shaper(store, g.account_id, expand)(opp))
 
 
 @bp.post("/opportunities/<opp_id>/<action>")
@@ -286,4 +259,4 @@ def change_opportunity(opp_id, action):
         opp = opportunities.change_links(store, g.account_id, opp_id, body.get("links"), action == "addLinks")
     else:
         raise ApiError(404, "ResourceNotFound", f"unknown action {action}")
-    return one(_shaper(set())(opp))
+    return one(opportunity_shaper(store, g.account_id, set())(opp))

@@ -23,15 +23,15 @@ def list_templates():
 @bp.post("/feedback_templates")
 @needs("feedback_templates", write=True)
 def create_template():
-    """Create a template (exactly one score-system field)."""
-    return one(feedback.create_template(_store(), g.account_id, json_body()), 201)
+    """Create a template (exactly one score-system field); bare when answers are "documented"."""
+    return one(feedback.create_template(_store(), g.account_id, json_body()), 201, documented="bare")
 
 
 @bp.get("/feedback_templates/<template_id>")
 @needs("feedback_templates")
 def get_template(template_id):
-    """One template."""
-    return one(feedback.get_template(_store(), g.account_id, template_id))
+    """One template; bare when answers are "documented"."""
+    return one(feedback.get_template(_store(), g.account_id, template_id), documented="bare")
 
 
 @bp.put("/feedback_templates/<template_id>")
@@ -52,9 +52,9 @@ def delete_template(template_id):
 @bp.post("/opportunities/<opp_id>/feedback")
 @needs("feedback", write=True)
 def create_feedback(opp_id):
-    """Submit a feedback form as `perform_as`."""
+    """Submit a feedback form as `perform_as`; bare when answers are "documented"."""
     return one(feedback.create_feedback(_store(), g.account_id, opp_id, json_body(),
-                                        request.args.get("perform_as")), 201)
+                                        request.args.get("perform_as")), 201, documented="bare")
 
 
 @bp.get("/opportunities/<opp_id>/feedback")
@@ -108,8 +108,9 @@ def list_notes(opp_id):
 @bp.post("/webhooks")
 @needs("webhooks", write=True)
 def create_webhook():
-    """Register a webhook; the signature token is returned only here."""
-    return one(webhooks.public(webhooks.create_webhook(_store(), g.account_id, json_body()), True), 201)
+    """Register a webhook; the signature token is returned only here (wrapped twice when "documented")."""
+    hook = webhooks.create_webhook(_store(), g.account_id, json_body())
+    return one(webhooks.public(hook, True), 201, documented="twice")
 
 
 @bp.get("/webhooks")
@@ -117,6 +118,14 @@ def create_webhook():
 def list_webhooks():
     """Every webhook, without signature tokens; `{"data": [...]}` only."""
     return jsonify({"data": [webhooks.public(h) for h in _store().list("webhooks", g.account_id)]})
+
+
+@bp.put("/webhooks")
+@needs("webhooks", write=True)
+def update_webhooks():
+    """Update webhooks from `{"data": [{id, url?, configuration?}]}`; answers `{"data": [...]}` without tokens."""
+    hooks = webhooks.update_webhooks(_store(), g.account_id, json_body())
+    return jsonify({"data": [webhooks.public(h) for h in hooks]})
 
 
 @bp.put("/webhooks/<hook_id>")

@@ -18,8 +18,16 @@ BUILTIN_STAGES = [
     ("applicant-new", "New applicant"), ("offer", "Offer"),
 ]
 ACCESS_ROLES = ("super admin", "admin", "team member", "limited team member", "interviewer")
+CONFIDENTIALITY = ("confidential", "non-confidential")
 POSTING_STATES = ("published", "internal", "closed", "draft", "pending", "rejected")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# (text, type, status) of the archive reasons every account starts with.
+DEFAULT_ARCHIVE_REASONS = [
+    ("Underqualified", "non-hired", "active"), ("Withdrew", "non-hired", "active"),
+    ("Position filled", "non-hired", "active"), ("Unresponsive", "non-hired", "inactive"),
+    ("Hired", "hired", "active"),
+]
+ARCHIVE_REASON_TYPES = ("hired", "non-hired")
 
 
 def _text(value, what: str, limit: int = 500) -> str:
@@ -73,6 +81,16 @@ def register_client(store: Store, client_id: str, client_secret: str, redirect_u
     return client
 
 
+def acting_user(store: Store, account_id: str, user_id: str | None) -> str:
+    """Check a `perform_as` user id: an active user of the account."""
+    if not user_id:
+        raise bad_request("perform_as is required")
+    user = store.get("users", user_id)
+    if not user or owner_of(store, "users", user_id) != account_id or user.get("deactivatedAt"):
+        raise bad_request("perform_as must be an active user of this account")
+    return user_id
+
+
 def create_user(store: Store, account_id: str, name: str, email: str, access_role: str) -> dict:
     """A Lever user of an account."""
     if access_role not in ACCESS_ROLES:
@@ -100,16 +118,45 @@ def add_stage(store: Store, account_id: str, text: str) -> dict:
     return stage
 
 
+# -- archive reasons ------------------------------------------------------------------------------
+
+def archive_reasons(store: Store, account_id: str) -> list[dict]:
+    """The account's archive reasons `{id, text, status, type}` (the default set is made on first use)."""
+    with store.lock:
+        doc = store.get("archive_reasons", account_id)
+        if not doc:
+            reasons = [{"id": new_id(), "text": text, "status": status, "type": kind}
+                       for text, kind, status in DEFAULT_ARCHIVE_REASONS]
+            doc = store.put("archive_reasons", {"id": account_id, "reasons": reasons}, account_id)
+    return doc["reasons"]
+
+
+def archive_reason(store: Store, account_id: str, value: str, by_text: bool = False) -> dict:
+    """One archive reason by id (or, for the UI and admin API, by its text); a 400 when unknown."""
+    for reason in archive_reasons(store, account_id):
+        if reason["id"] == value or (by_text and isinstance(value, str)
+                                     and reason["text"].lower() == value.strip().lower()):
+            return reason
+    raise bad_request(f"unknown archive reason {value}")
+
+
+def hired_reason(store: Store, account_id: str) -> dict:
+    """The account's archive reason for hires."""
+    return next(r for r in archive_reasons(store, account_id) if r["type"] == "hired")
+
+
 # -- postings -------------------------------------------------------------------------------------
 
 def create_posting(store: Store, account_id: str, text: str, tags=(), state: str = "published",
-                   team: str = "Analytics") -> dict:
-    """A job posting."""
+                   team: str = "Analytics", confidentiality: str = "non-confidential") -> dict:
+    """A job posting (confidential or not)."""
     if state not in POSTING_STATES:
         raise bad_request(f"state must be one of {', '.join(POSTING_STATES)}")
+    if confidentiality not in CONFIDENTIALITY:
+        raise bad_request(f"confidentiality must be one of {', '.join(CONFIDENTIALITY)}")
     now = now_ms()
     posting = {"id": new_id(), "text": _text(text, "posting text"), "state": state,
-               "tags": _dedupe(_string_list(list(tags), "tags")), "confidentiality": "non-confidential",
+               "tags": _dedupe(_string_list(list(tags), "tags")), "confidentiality": confidentiality,
                "categories": {"team": team, "department": team, "location": "Remote",
                               "commitment": "Full-time"},
                "owner": None, "hiringManager": None, "createdAt": now, "updatedAt": now}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .domain import _text, owner_of
+from .domain import _text, acting_user, owner_of
 from .opportunities import get_opportunity
 from .store import Store
 from .util import bad_request, new_id, not_found, now_ms
@@ -126,19 +126,10 @@ def _completed_at(body: dict, default: int) -> int:
     return value
 
 
-def _perform_as(store: Store, account_id: str, user_id: str | None) -> str:
-    if not user_id:
-        raise bad_request("perform_as is required")
-    user = store.get("users", user_id)
-    if not user or owner_of(store, "users", user_id) != account_id or user.get("deactivatedAt"):
-        raise bad_request("perform_as must be an active user of this account")
-    return user_id
-
-
 def create_feedback(store: Store, account_id: str, opp_id: str, body, perform_as: str | None) -> dict:
     """A completed feedback form on an opportunity from a template."""
     get_opportunity(store, account_id, opp_id)
-    user_id = _perform_as(store, account_id, perform_as)
+    user_id = acting_user(store, account_id, perform_as)
     if not isinstance(body, dict):
         raise bad_request("body must be a JSON object")
     template = get_template(store, account_id, body.get("baseTemplateId") or "")
@@ -170,7 +161,7 @@ def list_feedback(store: Store, account_id: str, opp_id: str) -> list[dict]:
 def update_feedback(store: Store, account_id: str, opp_id: str, feedback_id: str, body,
                     perform_as: str | None) -> dict:
     """Change a feedback form's values; answers in the storage-like shape."""
-    user_id = _perform_as(store, account_id, perform_as)
+    user_id = acting_user(store, account_id, perform_as)
     if not isinstance(body, dict):
         raise bad_request("body must be a JSON object")
     with store.lock:
@@ -207,7 +198,7 @@ def create_note(store: Store, account_id: str, opp_id: str, body, perform_as: st
     score = body.get("score")
     if score is not None and (not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 4):
         raise bad_request("score must be an integer 1 to 4")
-    user_id = _perform_as(store, account_id, perform_as) if perform_as else None
+    user_id = acting_user(store, account_id, perform_as) if perform_as else None
     now = now_ms()
     note = {"id": new_id(), "opportunityId": opp_id, "text": "Note", "value": value, "score": score,
             "secret": bool(body.get("secret", False)), "user": user_id,

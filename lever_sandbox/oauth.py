@@ -7,6 +7,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, jsonify, redirect, render_template, request
 
 from . import tokens
+from .domain import owner_of
 from .settings import get_config
 from .util import sandbox
 
@@ -77,6 +78,14 @@ def authorize():
     return render_template("authorize.html", params=params, scopes=params["scope"].split(), users=users)
 
 
+def _granted(requested: list[str], form) -> list[str]:
+    """The scopes granted: those ticked on the consent page, or all requested when posted without it."""
+    if not form.get("scope_choice"):
+        return requested
+    ticked = set(form.getlist("granted"))
+    return [s for s in requested if s in ticked]
+
+
 @bp.post("/authorize")
 def authorize_decision():
     """Accept or Deny; only a Super Admin may complete the consent."""
@@ -93,10 +102,11 @@ def authorize_decision():
     if user["accessRole"] != "super admin":
         return redirect(_back(params, error="access_denied",
                               error_description="Only a Lever Super Admin may authorize this application."))
-    from .domain import owner_of
-
+    scopes = _granted(params["scope"].split(), request.form)
+    if not scopes:
+        return _error_page("Tick at least one scope to grant, or Deny.")
     grant = {"client_id": params["client_id"], "redirect_uri": params["redirect_uri"], "user_id": user_id,
-             "account_id": owner_of(store, "users", user_id), "scopes": params["scope"].split(),
+             "account_id": owner_of(store, "users", user_id), "scopes": scopes,
              "code_challenge": params["code_challenge"] or None}
     code = tokens.save_code(store, grant, get_config(store)["code_ttl"])
     return redirect(_back(params, code=code))

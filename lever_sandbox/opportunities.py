@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from .domain import EMAIL_RE, Fire, _dedupe, _string_list, _text, get_posting, owner_of, stages
+from .domain import (
+    EMAIL_RE,
+    Fire,
+    _dedupe,
+    _string_list,
+    _text,
+    archive_reason,
+    get_posting,
+    hired_reason,
+    owner_of,
+    stages,
+)
 from .store import Store
 from .util import bad_request, new_id, not_found, now_ms
 
@@ -21,7 +32,10 @@ def _event_data(opp: dict, **extra) -> dict:
 
 def build_application(store: Store, account_id: str, posting_id: str, name: str, email: str,
                       stage_id: str | None = None) -> dict:
-    """A new opportunity document for an applicant to a posting (validated, not stored)."""
+    """A new opportunity document for an applicant to a posting (validated, not stored).
+
+    An opportunity on a confidential posting is confidential.
+    """
     posting = get_posting(store, account_id, posting_id)
     name = _text(name, "name", 200)
     if not isinstance(email, str) or not EMAIL_RE.match(email):
@@ -37,7 +51,8 @@ def build_application(store: Store, account_id: str, posting_id: str, name: str,
         "origin": "applied", "owner": None, "followers": [],
         "applications": [{"id": new_id(), "type": "posting", "posting": posting_id, "opportunityId": opp_id,
                           "candidateId": opp_id, "createdAt": now, "name": name, "email": email.lower()}],
-        "archived": None, "confidentiality": "non-confidential", "createdAt": now, "updatedAt": now,
+        "archived": None, "confidentiality": posting.get("confidentiality", "non-confidential"),
+        "createdAt": now, "updatedAt": now,
         "lastAdvancedAt": now, "lastInteractionAt": now,
         "stageChanges": [{"toStageId": stage_id, "toStageIndex": 0, "updatedAt": now, "userId": None}],
     }
@@ -79,13 +94,17 @@ def change_links(store: Store, account_id: str, opp_id: str, links, add: bool) -
         return _save(store, account_id, opp)
 
 
-def move_stage(store: Store, fire: Fire, account_id: str, opp_id: str, stage_id: str) -> dict:
-    """Move an opportunity to another stage; fires candidateStageChange."""
-    known = [s["id"] for s in stages(store, account_id)]
-    if stage_id not in known:
-        raise bad_request(f"unknown stage {stage_id}")
+def move_stage(store: Store, fire: Fire, account_id: str, opp_id: str, stage_id: str,
+               user_id: str | None = None) -> dict:
+    """Move an opportunity to another stage (recorded in stageChanges); fires candidateStageChange.
+
+    Every way in (recruiter UI, admin API, `PUT .../stage`) goes through here, so they all look alike.
+    """
     with store.lock:
         opp = get_opportunity(store, account_id, opp_id)
+        known = [s["id"] for s in stages(store, account_id)]
+        if stage_id not in known:
+            raise bad_request(f"unknown stage {stage_id}")
         from_stage = opp["stage"]
         if from_stage == stage_id:
             return opp
@@ -93,25 +112,26 @@ def move_stage(store: Store, fire: Fire, account_id: str, opp_id: str, stage_id:
         opp["stage"] = stage_id
         opp["lastAdvancedAt"] = now
         opp["stageChanges"].append({"toStageId": stage_id, "toStageIndex": known.index(stage_id),
-                                    "updatedAt": now, "userId": None})
+                                    "updatedAt": now, "userId": user_id})
         _save(store, account_id, opp)
     fire(account_id, "candidateStageChange", _event_data(opp, fromStageId=from_stage, toStageId=stage_id))
     return opp
 
 
-def set_archived(store: Store, fire: Fire, account_id: str, opp_id: str, reason: str | None,
-                 hired: bool = False) -> dict:
-    """Archive (with a reason) or unarchive (reason None); fires candidateArchiveChange (and Hired)."""
-    if reason is not None:
-        reason = _text(reason, "archive reason", 200)
+def set_archived(store: Store, fire: Fire, account_id: str, opp_id: str, reason_id: str | None) -> dict:
+    """Archive with an archive reason id, or unarchive (None); fires candidateArchiveChange.
+
+    A reason of type "hired" is a hire: candidateHired fires first.
+    """
     with store.lock:
         opp = get_opportunity(store, account_id, opp_id)
+        reason = archive_reason(store, account_id, reason_id) if reason_id is not None else None
         before = opp["archived"]
-        opp["archived"] = {"reason": reason, "archivedAt": now_ms()} if reason else None
+        opp["archived"] = {"reason": reason["id"], "archivedAt": now_ms()} if reason else None
         _save(store, account_id, opp)
-    to_archived = {"reason": reason, "archivedAt": opp["archived"]["archivedAt"]} if reason else None
+    to_archived = dict(opp["archived"]) if reason else None
     from_archived = {"reason": before["reason"], "archivedAt": before["archivedAt"]} if before else None
-    if hired:
+    if reason and reason["type"] == "hired":
         fire(account_id, "candidateHired", _event_data(opp))
     fire(account_id, "candidateArchiveChange",
          _event_data(opp, toArchived=to_archived, fromArchived=from_archived))
@@ -119,8 +139,8 @@ def set_archived(store: Store, fire: Fire, account_id: str, opp_id: str, reason:
 
 
 def hire(store: Store, fire: Fire, account_id: str, opp_id: str) -> dict:
-    """Mark hired (archived with reason Hired); fires candidateHired and candidateArchiveChange."""
-    return set_archived(store, fire, account_id, opp_id, "Hired", hired=True)
+    """Mark hired (archived with the account's hired reason); fires candidateHired and candidateArchiveChange."""
+    return set_archived(store, fire, account_id, opp_id, hired_reason(store, account_id)["id"])
 
 
 def delete(store: Store, fire: Fire, account_id: str, opp_id: str) -> None:

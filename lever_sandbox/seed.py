@@ -1,4 +1,7 @@
-"""Seeding accounts with clients, users, stages, postings and webhook groups (and the demo set)."""
+"""Seeding accounts with clients, users, stages, postings and webhook groups (and the demo set).
+
+A posting is `{text, tags?, state?, confidentiality?: "confidential" | "non-confidential"}`.
+"""
 
 from __future__ import annotations
 
@@ -62,8 +65,9 @@ def _seed(store: Store, body: dict) -> dict:
     out["users"] = [domain.create_user(store, aid, u.get("name"), u.get("email"), u.get("accessRole"))
                     for u in _list(body, "users")]
     out["stages"] = [domain.add_stage(store, aid, s.get("text")) for s in _list(body, "stages")]
-    out["postings"] = [domain.create_posting(store, aid, p.get("text"), p.get("tags", []),
-                                             p.get("state", "published")) for p in _list(body, "postings")]
+    out["postings"] = [domain.create_posting(store, aid, p.get("text"), p.get("tags", []), p.get("state", "published"),
+                                             confidentiality=p.get("confidentiality", "non-confidential"))
+                       for p in _list(body, "postings")]
     groups = body.get("webhook_groups")
     if groups:
         if not isinstance(groups, dict):

@@ -14,6 +14,36 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "webhook_retry_delays": [2, 4, 8, 16, 32],
     "send_retry_after": False,
     "code_ttl": 60,
+    # `expand=applications` needs applications:read:admin only when this is on.
+    "enforce_applications_scope": False,
+    # "recorded": every answer in one {"data": ...} envelope, as recorded integrations read them;
+    # "documented": the create-webhook answer wrapped twice, feedback-template create/get and
+    # feedback create answers bare, as Lever's documentation shows them.
+    "answer_shapes": "recorded",
+    # "object": archived {reason, archivedAt} | null; "top_level": archivedAt and archiveReason instead.
+    "archived_shape": "object",
+    # When on, opportunities in list answers carry no urls (single reads still do).
+    "omit_urls_in_lists": False,
+}
+
+CONFIG_HELP = {
+    "rate": "API requests per second per credential (token bucket refill)",
+    "burst": "API requests allowed at once per credential (token bucket size)",
+    "access_token_ttl": "seconds an access token lives",
+    "webhook_retry_delays": "seconds between webhook delivery retries",
+    "send_retry_after": "send Retry-After with 429 answers",
+    "code_ttl": "seconds an authorization code lives",
+    "enforce_applications_scope": "expand=applications needs applications:read:admin",
+    "answer_shapes": "recorded: one data envelope everywhere; documented: create-webhook answer wrapped twice, "
+                     "feedback-template create/get and feedback create answers bare",
+    "archived_shape": "object: archived {reason, archivedAt} | null; top_level: archivedAt and archiveReason",
+    "omit_urls_in_lists": "opportunities in list answers carry no urls",
+}
+
+BOOL_KEYS = ("send_retry_after", "enforce_applications_scope", "omit_urls_in_lists")
+CHOICES: dict[str, tuple[str, ...]] = {
+    "answer_shapes": ("recorded", "documented"),
+    "archived_shape": ("object", "top_level"),
 }
 
 DEFAULT_FAULTS: dict[str, Any] = {
@@ -40,7 +70,8 @@ def _check_number(key: str, value: Any, low: float, high: float | None) -> float
 
 def get_config(store: Store) -> dict:
     """The current configuration (defaults filled in)."""
-    return {**DEFAULT_CONFIG, **(store.get("settings", "config") or {})}
+    stored = store.get("settings", "config") or {}
+    return {**DEFAULT_CONFIG, **{k: v for k, v in stored.items() if k != "id"}}
 
 
 def update_config(store: Store, changes: dict) -> dict:
@@ -53,9 +84,12 @@ def update_config(store: Store, changes: dict) -> dict:
             if not isinstance(value, list) or not all(
                     isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 3600 for v in value):
                 raise bad_request("webhook_retry_delays must be a list of seconds")
-        elif key == "send_retry_after":
+        elif key in BOOL_KEYS:
             if not isinstance(value, bool):
-                raise bad_request("send_retry_after must be true or false")
+                raise bad_request(f"{key} must be true or false")
+        elif key in CHOICES:
+            if value not in CHOICES[key]:
+                raise bad_request(f"{key} must be one of {', '.join(CHOICES[key])}")
         elif key == "rate":
             _check_number(key, value, 0.01, 10000)
         else:

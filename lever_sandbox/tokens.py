@@ -19,7 +19,8 @@ SCOPES = (
     "postings:write:admin", "stages:read:admin", "tags:read:admin", "users:read:admin",
     "feedback:read:admin", "feedback:write:admin", "feedback_templates:read:admin",
     "feedback_templates:write:admin", "notes:read:admin", "notes:write:admin", "webhooks:read:admin",
-    "webhooks:write:admin", "contact:read:admin", "contact:write:admin",
+    "webhooks:write:admin", "contact:read:admin", "contact:write:admin", "applications:read:admin",
+    "confidential:access:admin", "archive_reasons:read:admin",
 )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from . import domain, feedback, opportunities, settings, tokens
@@ -57,7 +59,24 @@ def postings():
             counts[app["posting"]] = counts.get(app["posting"], 0) + 1
     return render_template("postings.html", postings=store.list("postings", account["id"]), counts=counts,
                            opportunities=opps, stages={s["id"]: s["text"] for s in domain.stages(
-                               store, account["id"])})
+                               store, account["id"])}, reasons=_reason_names(account["id"]),
+                           posting_states=domain.POSTING_STATES)
+
+
+def _reason_names(account_id: str) -> dict[str, str]:
+    return {r["id"]: r["text"] for r in domain.archive_reasons(sandbox().store, account_id)}
+
+
+@bp.post("/postings")
+def create_posting():
+    """Add a posting: text, tags (one per line), state, and whether it is confidential."""
+    form = request.form
+    tags = [t.strip() for t in form.get("tags", "").splitlines() if t.strip()]
+    confidentiality = "confidential" if "confidential" in form else "non-confidential"
+    domain.create_posting(sandbox().store, _account()["id"], form.get("text"), tags,
+                          form.get("state") or "published", confidentiality=confidentiality)
+    flash("Posting added.")
+    return _back()
 
 
 @bp.post("/postings/<posting_id>/tags")
@@ -86,7 +105,11 @@ def candidate(opp_id):
     if not opp:
         return render_template("error.html", message="Candidate not found."), 404
     users = {u["id"]: u["name"] for u in store.list("users", account["id"])}
-    return render_template("candidate.html", opp=opp, stages=domain.stages(store, account["id"]), users=users,
+    reasons, stages = domain.archive_reasons(store, account["id"]), domain.stages(store, account["id"])
+    return render_template("candidate.html", opp=opp, stages=stages, users=users,
+                           stage_names={s["id"]: s["text"] for s in stages},
+                           reasons={r["id"]: r["text"] for r in reasons},
+                           active_reasons=[r for r in reasons if r["status"] == "active"],
                            feedback=[f for f in store.list("feedback", account["id"])
                                      if f["opportunityId"] == opp_id],
                            notes=[n for n in store.list("notes", account["id"])
@@ -106,7 +129,8 @@ def candidate_action(opp_id, action):
     elif action == "stage":
         opportunities.move_stage(sb.store, sb.fire, aid, opp_id, form.get("stage_id", ""))
     elif action == "archive":
-        opportunities.set_archived(sb.store, sb.fire, aid, opp_id, form.get("reason") or "Withdrew")
+        reason = domain.archive_reason(sb.store, aid, form.get("reason") or "Withdrew", by_text=True)
+        opportunities.set_archived(sb.store, sb.fire, aid, opp_id, reason["id"])
     elif action == "unarchive":
         opportunities.set_archived(sb.store, sb.fire, aid, opp_id, None)
     elif action == "hire":
@@ -186,6 +210,52 @@ def faults_page():
     return render_template("faults.html", faults=settings.get_faults(store))
 
 
+@bp.route("/settings/config", methods=["GET", "POST"])
+def config_page():
+    """The configuration: rate limits, token lifetimes, retries, scope enforcement and shape switches."""
+    store = sandbox().store
+    if request.method == "POST":
+        try:
+            changes = _config_form(settings.get_config(store), request.form)
+        except ValueError as exc:
+            flash(str(exc))
+            return _back("ui.config_page")
+        settings.update_config(store, changes)
+        flash("Configuration saved.")
+        return _back("ui.config_page")
+    return render_template("config.html", config=settings.get_config(store), help=settings.CONFIG_HELP,
+                           choices=settings.CHOICES)
+
+
+def _config_form(current: dict, form) -> dict:
+    """Read the configuration form: checkboxes, choices, numbers and comma-separated lists."""
+    changes = {}
+    for key, value in current.items():
+        raw = form.get(key, "")
+        if isinstance(value, bool):
+            changes[key] = key in form
+        elif key in settings.CHOICES:
+            changes[key] = raw
+        elif isinstance(value, list):
+            try:
+                changes[key] = [float(v) for v in raw.split(",") if v.strip()]
+            except ValueError:
+                raise ValueError(f"{key} must be numbers separated by commas") from None
+        else:
+            try:
+                changes[key] = float(raw)  # update_config keeps whole numbers whole
+            except ValueError:
+                raise ValueError(f"{key} must be a number") from None
+    return changes
+
+
+def ms_time(value: int | None) -> str:
+    """Milliseconds since the epoch as a UTC time for the pages."""
+    if value is None:
+        return "—"
+    return datetime.fromtimestamp(value / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def field_display(field: dict) -> str:
     """A feedback field's value as Lever shows it."""
     value = field.get("value")
@@ -197,4 +267,5 @@ def field_display(field: dict) -> str:
 
 
 bp.add_app_template_global(field_display)
+bp.add_app_template_filter(ms_time)
 bp.add_app_template_global(feedback.SCORE_OPTIONS, "score_options")

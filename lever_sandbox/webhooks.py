@@ -84,6 +84,33 @@ def update_webhook(store: Store, account_id: str, hook_id: str, body) -> dict:
         return store.put("webhooks", hook, account_id)
 
 
+def update_webhooks(store: Store, account_id: str, body) -> list[dict]:
+    """`PUT /webhooks`: change the url or configuration of several webhooks, all or none.
+
+    Body `{"data": [{"id", "url"?, "configuration"?}, ...]}`; an unknown id is a 404 and changes nothing.
+    """
+    items = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        raise bad_request('body must be {"data": [{"id", "url"?, "configuration"?}, ...]}')
+    changes = []
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            raise bad_request("each webhook to update needs its id")
+        if "event" in item:
+            raise bad_request("a webhook's event cannot be changed")
+        changes.append((item["id"], _check(item, partial=True)))
+    with store.transaction():
+        for hook_id, _ in changes:
+            get_webhook(store, account_id, hook_id)
+        updated = {}
+        for hook_id, fields in changes:
+            hook = store.get("webhooks", hook_id)
+            hook.update(fields)
+            hook["updatedAt"] = now_ms()
+            updated[hook_id] = store.put("webhooks", hook, account_id)
+    return list(updated.values())
+
+
 class Deliverer:
     """Posts events to registered webhooks from a thread pool, retrying on failure."""
 

@@ -141,3 +141,21 @@ def test_faults_apply_to_the_api_not_to_admin(world):
     resp = world.api().get(f"{world.sandbox.api_url}/stages", timeout=10)
     assert resp.status_code == 500
     assert world.sandbox.state(world.account_id)["account"]["id"] == world.account_id
+
+
+def test_expand_applications_needs_its_scope_only_when_enforced(world):
+    opp = world.apply()[0]
+    api = world.sandbox.api_url
+    without = world.api(["opportunities:read:admin"])
+    with_scope = world.api(["opportunities:read:admin", "applications:read:admin"])
+    params = {"expand": "applications"}
+    lenient = without.get(f"{api}/opportunities/{opp['id']}", params=params, timeout=10)
+    assert lenient.status_code == 200 and lenient.json()["data"]["applications"][0]["posting"] == world.posting_id
+
+    world.sandbox.configure(enforce_applications_scope=True)
+    for url in (f"{api}/opportunities/{opp['id']}", f"{api}/opportunities"):
+        refused = without.get(url, params=params, timeout=10)
+        assert refused.status_code == 403 and refused.json()["code"] == "ForbiddenError"
+        assert "requires applications:read:admin" in refused.json()["message"]
+        assert with_scope.get(url, params=params, timeout=10).status_code == 200
+    assert without.get(f"{api}/opportunities/{opp['id']}", params={"expand": "stage"}, timeout=10).status_code == 200

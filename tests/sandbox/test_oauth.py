@@ -123,3 +123,38 @@ def test_expired_access_token_is_refused(world):
     resp = requests.get(world.sandbox.api_url + "/stages", timeout=10,
                         headers={"Authorization": f"Bearer {token['access_token']}"})
     assert resp.status_code == 401
+
+
+NEW_SCOPES = "applications:read:admin confidential:access:admin archive_reasons:read:admin"
+
+
+def test_consent_offers_new_scopes_and_grants_only_the_ticked_ones(world):
+    params = _params(world.sandbox, scope=f"offline_access opportunities:read:admin {NEW_SCOPES}")
+    page = requests.get(world.sandbox.authorize_url, params=params, timeout=10)
+    assert page.status_code == 200
+    for scope in NEW_SCOPES.split():
+        assert f'name="granted" value="{scope}" checked' in page.text
+    ticked = ["opportunities:read:admin", "archive_reasons:read:admin"]
+    resp = requests.post(world.sandbox.authorize_url, timeout=10, allow_redirects=False,
+                         data={**params, "decision": "accept", "user_id": world.super_admin, "scope_choice": "1",
+                               "granted": ticked})
+    code = parse_qs(urlsplit(resp.headers["Location"]).query)["code"][0]
+    body = _token(world.sandbox, grant_type="authorization_code", code=code, redirect_uri=REDIRECT).json()
+    assert body["scope"] == "opportunities:read:admin archive_reasons:read:admin"
+    assert "refresh_token" not in body  # offline_access was unticked
+    assert _claims(body["access_token"])["scope"] == body["scope"]
+
+
+def test_consent_without_any_ticked_scope_is_refused(world):
+    params = _params(world.sandbox)
+    resp = requests.post(world.sandbox.authorize_url, timeout=10, allow_redirects=False,
+                         data={**params, "decision": "accept", "user_id": world.super_admin, "scope_choice": "1"})
+    assert resp.status_code == 400 and "Location" not in resp.headers and "Tick at least one scope" in resp.text
+
+
+def test_tokens_can_be_minted_with_the_new_scopes(world):
+    token = world.sandbox.mint_token(client_id="app", account_id=world.account_id, scopes=NEW_SCOPES.split())
+    assert token["scope"] == NEW_SCOPES
+    unknown = world.sandbox.admin("POST", "/_admin/tokens", {"client_id": "app", "scopes": ["nope:read:admin"]},
+                                  expect=400)
+    assert "known scopes" in unknown["message"]

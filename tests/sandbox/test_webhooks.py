@@ -109,3 +109,40 @@ def test_lost_answer_after_a_write_still_applies_the_write(world):
     world.sandbox.set_faults(drop_response_after_write_rate=0.0)
     tags = world.sandbox.state(world.account_id)["opportunities"][0]["tags"]
     assert "kept" in tags
+
+
+def test_put_webhooks_updates_several_and_returns_them_without_tokens(world, webhook_receiver):
+    sandbox, session = world.sandbox, world.api()
+    first = _register(world, webhook_receiver, "candidateStageChange")
+    second = _register(world, webhook_receiver, "applicationCreated")
+    moved = webhook_receiver.url + "/moved"
+    resp = session.put(f"{sandbox.api_url}/webhooks", timeout=10, json={"data": [
+        {"id": first["id"], "url": moved},
+        {"id": second["id"], "configuration": {"conditions": {"origins": ["applied"]}}}]})
+    assert resp.status_code == 200
+    body = resp.json()
+    assert set(body) == {"data"} and [h["id"] for h in body["data"]] == [first["id"], second["id"]]
+    assert body["data"][0]["url"] == moved and body["data"][0]["event"] == "candidateStageChange"
+    assert body["data"][1]["url"] == webhook_receiver.url
+    assert body["data"][1]["configuration"] == {"conditions": {"origins": ["applied"]}}
+    assert all("signatureToken" not in h["configuration"] for h in body["data"])
+    listed = {h["id"]: h for h in session.get(f"{sandbox.api_url}/webhooks", timeout=10).json()["data"]}
+    assert listed[first["id"]]["url"] == moved
+    tokens = {h["id"]: h["configuration"]["signatureToken"] for h in sandbox.state(world.account_id)["webhooks"]}
+    assert tokens[first["id"]] == first["configuration"]["signatureToken"]
+
+
+def test_put_webhooks_refuses_unknown_ids_and_changes_nothing(world, webhook_receiver):
+    sandbox, session = world.sandbox, world.api()
+    hook = _register(world, webhook_receiver, "candidateHired")
+    url = f"{sandbox.api_url}/webhooks"
+    unknown = session.put(url, timeout=10, json={"data": [{"id": hook["id"], "url": "https://x.example/new"},
+                                                          {"id": "no-such-hook", "url": "https://x.example/other"}]})
+    assert unknown.status_code == 404 and unknown.json()["code"] == "ResourceNotFound"
+    assert session.get(url, timeout=10).json()["data"][0]["url"] == webhook_receiver.url
+    for bad in ({"id": hook["id"]}, [{"id": hook["id"]}], {"data": [{"url": "https://x.example"}]},
+                {"data": [{"id": hook["id"], "event": "candidateDeleted"}]},
+                {"data": [{"id": hook["id"], "url": "ftp://x"}]}):
+        assert session.put(url, json=bad, timeout=10).status_code == 400
+    read_only = world.api(["webhooks:read:admin"]).put(url, json={"data": []}, timeout=10)
+    assert read_only.status_code == 403
