@@ -27,7 +27,7 @@ venv-dev: $(VENV)/.dev-stamp
 run: venv
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
-	PORT=$(PORT) SANDBOX_PORT=$(SANDBOX_PORT) $(BIN)/python -m dashboard.devserver
+	PORT=$(PORT) SANDBOX_PORT=$(SANDBOX_PORT) $(BIN)/python -m dashboard.jobs.devserver
 
 ## make test: lint, then the whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
 test: venv-dev browser
@@ -54,7 +54,7 @@ bench: venv-dev
 ## make serve: production-style processes (gunicorn web workers + one worker + one scheduler).
 serve: venv
 	$(BIN)/flask db upgrade
-	$(BIN)/python -m dashboard.serve
+	$(BIN)/python -m dashboard.jobs.serve
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

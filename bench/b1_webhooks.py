@@ -100,7 +100,7 @@ def run(size: int = 2000, repeat: int = 3, rate: float = 200.0, seconds: float =
     from sqlalchemy import func, select
 
     from dashboard.extensions import db
-    from dashboard.lever.records import InboxDelivery
+    from dashboard.lever.sync.models import InboxDelivery
 
     sandbox = Sandbox()
     procs: list[subprocess.Popen] = []

@@ -103,8 +103,8 @@ def run(size: int = 3) -> dict:
 
     from dashboard.accounts.models import User
     from dashboard.extensions import db
-    from dashboard.lever import catalog, feedback, performers
-    from dashboard.lever.adapter import client_for
+    from dashboard.lever.connection.clients import client_for
+    from dashboard.lever.sync import catalog, feedback, performers
 
     sandbox = Sandbox()
     try:

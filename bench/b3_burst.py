@@ -52,9 +52,9 @@ def run(size: int = 1000, rate: float = 9.5, burst: int = 20, workers: int = 1) 
     from sqlalchemy import func, select
 
     from dashboard.extensions import db
-    from dashboard.lever import catalog, feedback, performers
-    from dashboard.lever.adapter import client_for
-    from dashboard.lever.records import Effect, InboxDelivery, Invitation
+    from dashboard.lever.connection.clients import client_for
+    from dashboard.lever.sync import catalog, feedback, performers
+    from dashboard.lever.sync.models import Effect, InboxDelivery, Invitation
     from dashboard.mail.models import MailMessage
 
     sandbox = Sandbox()

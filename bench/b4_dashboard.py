@@ -43,7 +43,7 @@ def _stored_sizes() -> tuple[int, int] | None:
 
     from dashboard.attempts.models import Candidate
     from dashboard.extensions import db
-    from dashboard.lever.records import SyncEvent
+    from dashboard.lever.sync.models import SyncEvent
 
     candidates = db.session.scalar(select(func.count()).select_from(Candidate))
     return (candidates, db.session.scalar(select(func.count()).select_from(SyncEvent))) if candidates else None

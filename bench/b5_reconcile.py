@@ -57,11 +57,11 @@ def _connect(url: str, account_id: str):
     from datetime import timedelta
 
     from dashboard.accounts.models import Organisation
+    from dashboard.core.clock import utcnow
     from dashboard.extensions import db
-    from dashboard.lever.crypto import encrypt
-    from dashboard.lever.models import LeverConnection
-    from dashboard.lever.oauth import DEFAULT_SCOPES
-    from dashboard.models_base import utcnow
+    from dashboard.lever.api.oauth import DEFAULT_SCOPES
+    from dashboard.lever.connection.crypto import encrypt
+    from dashboard.lever.connection.models import LeverConnection
 
     minted = _admin(url, "POST", "/_admin/tokens", {"client_id": "dashboard-local", "account_id": account_id,
                                                      "scopes": list(DEFAULT_SCOPES), "ttl": 86400})
@@ -81,8 +81,8 @@ def _measure(connection_id: int, overlap: int, app) -> dict:
     from sqlalchemy import func, select
 
     from dashboard.extensions import db
-    from dashboard.lever.reconcile import CallCounter, reconcile_opportunities
-    from dashboard.lever.records import Effect
+    from dashboard.lever.sync.models import Effect
+    from dashboard.lever.sync.reconcile import CallCounter, reconcile_opportunities
 
     app.config["RECONCILE_OVERLAP_SECONDS"] = overlap
     effects_before = db.session.scalar(select(func.count(Effect.id)))
@@ -132,7 +132,7 @@ def main(argv=None) -> int:
                 _admin(url, "POST", "/_admin/applications", {"account_id": account_id, "applications": batch})
             time.sleep(0.01)
             connection = _connect(url, account_id)
-            from dashboard.lever.reconcile import refresh_catalog
+            from dashboard.lever.sync.reconcile import refresh_catalog
 
             refresh_catalog(connection.id)
             first = _measure(connection.id, 300, app)

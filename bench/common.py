@@ -178,12 +178,12 @@ def connect_demo(sandbox: Sandbox, *, signature_token: str | None = None):
     """Inside an app context: the demo organisation (with its published assessment) connected to a
     freshly seeded demo Lever account, tokens minted by the sandbox, one webhook per event signed
     with `signature_token`. Returns (connection, seeded sandbox data)."""
+    from dashboard.core.clock import utcnow
     from dashboard.demo import load_demo
     from dashboard.extensions import db
-    from dashboard.lever.crypto import encrypt
-    from dashboard.lever.models import LeverConnection, LeverWebhook
-    from dashboard.lever.webhooks import EVENTS
-    from dashboard.models_base import utcnow
+    from dashboard.lever.connection.crypto import encrypt
+    from dashboard.lever.connection.models import LeverConnection, LeverWebhook
+    from dashboard.lever.sync.webhooks import EVENTS
 
     seeded = sandbox.admin("POST", "/_admin/seed", {"demo": True})
     load_demo()
@@ -212,7 +212,7 @@ def connect_demo(sandbox: Sandbox, *, signature_token: str | None = None):
 def queue_delivery(connection, event: str, opportunity_id: str, to_stage_id: str | None = None) -> None:
     """Put one verified delivery in the inbox, as the webhook receiver would."""
     from dashboard.extensions import db
-    from dashboard.lever.records import InboxDelivery
+    from dashboard.lever.sync.models import InboxDelivery
 
     db.session.add(InboxDelivery(organisation_id=connection.organisation_id, connection_id=connection.id,
                                  token=secrets.token_hex(24), event=event, opportunity_lever_id=opportunity_id,
@@ -226,8 +226,8 @@ def drain(max_rounds: int = 100_000, idle_limit: float = 30.0) -> int:
     from sqlalchemy import func, select
 
     from dashboard.extensions import db
-    from dashboard.lever.records import Effect, InboxDelivery
-    from dashboard.lever.worker import run_once
+    from dashboard.lever.sync.inbox import run_once
+    from dashboard.lever.sync.models import Effect, InboxDelivery
 
     idle_since = None
     for rounds in range(1, max_rounds + 1):

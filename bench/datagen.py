@@ -12,11 +12,11 @@ from sqlalchemy import insert
 from dashboard.accounts import services as accounts
 from dashboard.assessments import services as assessments
 from dashboard.attempts.models import Attempt, Candidate, PartScore
+from dashboard.core.clock import utcnow
 from dashboard.extensions import db
-from dashboard.lever.crypto import encrypt
-from dashboard.lever.models import LeverConnection
-from dashboard.lever.records import Effect, Invitation, LeverOpportunity, LeverPosting, SyncEvent
-from dashboard.models_base import utcnow
+from dashboard.lever.connection.crypto import encrypt
+from dashboard.lever.connection.models import LeverConnection
+from dashboard.lever.sync.models import Effect, Invitation, LeverOpportunity, LeverPosting, SyncEvent
 
 PASSWORD = "bench-password-1"
 OWNER_EMAIL = "owner@bench.example"

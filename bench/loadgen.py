@@ -19,7 +19,7 @@ import time
 
 import requests
 
-from dashboard.lever.webhooks import signature_for
+from dashboard.lever.sync.webhooks import signature_for
 
 DUPLICATE_SHARE = 0.2
 

@@ -48,7 +48,7 @@ def register_request_handling(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions to this app."""
-    import dashboard.lever.pacing_pg  # noqa: F401  (shared Lever pacing buckets)
+    import dashboard.lever.api.pacing_pg  # noqa: F401  (shared Lever pacing buckets)
     import dashboard.models  # noqa: F401  (every table known to metadata and Alembic)
     from dashboard.extensions import csrf, db, install_sqlite_pragmas, limiter, login_manager, migrate
 
@@ -70,10 +70,10 @@ def register_blueprints(app: Flask) -> None:
     from dashboard.attempts.routes import bp as attempts_bp
     from dashboard.attempts.take import bp as take_bp
     from dashboard.core.routes import bp as core_bp
-    from dashboard.lever.connect import bp as lever_connect_bp
-    from dashboard.lever.routes import bp as lever_bp
-    from dashboard.lever.sync_now import bp as lever_sync_bp
-    from dashboard.lever.webhooks import bp as webhooks_bp
+    from dashboard.lever.connection.routes import bp as lever_connect_bp
+    from dashboard.lever.sync.webhooks import bp as webhooks_bp
+    from dashboard.lever.views.routes import bp as lever_bp
+    from dashboard.lever.views.sync_routes import bp as lever_sync_bp
     from dashboard.mail.routes import bp as mail_bp
     from dashboard.org.routes import bp as org_bp
 
@@ -105,7 +105,7 @@ def register_commands(app: Flask) -> None:
 
 def register_integrations(app: Flask) -> None:
     """Let the Lever integration listen to the platform's domain events."""
-    from dashboard.lever.subscribers import connect_signals
+    from dashboard.lever.sync.subscribers import connect_signals
 
     connect_signals()
 

@@ -71,9 +71,9 @@ def register(app: Flask) -> None:
     """Attach the command groups to the app."""
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
-    from dashboard.lever.connect import register_cli as register_lever_cli
+    from dashboard.lever.connection.routes import register_cli as register_lever_cli
 
     register_lever_cli(app)
-    from dashboard.jobs import register_commands
+    from dashboard.jobs.cli import register_commands
 
     register_commands(app)

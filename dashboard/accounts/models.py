@@ -10,8 +10,8 @@ from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from dashboard.core.clock import utcnow
 from dashboard.extensions import db
-from dashboard.models_base import utcnow
 
 ROLES = ("owner", "admin", "recruiter")
 ROLE_RANK = {"recruiter": 1, "admin": 2, "owner": 3}

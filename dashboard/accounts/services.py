@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 
 from dashboard.accounts.models import ROLES, Organisation, PasswordToken, User
+from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
-from dashboard.models_base import as_utc, utcnow
 
 
 class AccountError(ValueError):

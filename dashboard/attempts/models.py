@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from dashboard.core.clock import utcnow
 from dashboard.extensions import db
-from dashboard.models_base import utcnow
 
 ATTEMPT_STATUSES = ("invited", "in_progress", "completed", "expired", "cancelled")
 EVALUATION_STATES = ("pending", "provisional", "final")

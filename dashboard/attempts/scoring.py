@@ -7,8 +7,8 @@ from datetime import datetime
 from dashboard.assessments.models import Part
 from dashboard.attempts import events
 from dashboard.attempts.models import Answer, Attempt, PartScore
+from dashboard.core.clock import utcnow
 from dashboard.extensions import db
-from dashboard.models_base import utcnow
 
 
 def auto_part_score(part: Part, answers: dict[int, Answer]) -> float:

@@ -16,8 +16,8 @@ from dashboard.assessments.models import Assessment
 from dashboard.attempts import events
 from dashboard.attempts.models import Answer, Attempt, Candidate, PartScore
 from dashboard.attempts.scoring import recompute_final, score_submitted_part
+from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
-from dashboard.models_base import as_utc, utcnow
 
 
 class AttemptError(ValueError):

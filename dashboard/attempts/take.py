@@ -6,8 +6,8 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 
 from dashboard.attempts import services
 from dashboard.attempts.models import Attempt
+from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
-from dashboard.models_base import as_utc, utcnow
 
 bp = Blueprint("take", __name__, url_prefix="/a")
 

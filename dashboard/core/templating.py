@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from flask_login import current_user
 
-from dashboard.models_base import as_utc
+from dashboard.core.clock import as_utc
 
 
 def _viewer_zone() -> ZoneInfo:

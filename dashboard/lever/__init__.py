@@ -1,0 +1,1 @@
+"""The Lever integration, in four layers: api ← connection ← sync ← views."""

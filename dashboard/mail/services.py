@@ -17,9 +17,9 @@ from jinja2 import TemplateNotFound
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from dashboard.core.clock import utcnow
 from dashboard.extensions import db
 from dashboard.mail.models import WITHHELD, MailMessage
-from dashboard.models_base import utcnow
 
 SMTP_TIMEOUT_SECONDS = 10
 _TEMPLATE_NAME = re.compile(r"^[a-z0-9_]+$")

@@ -72,9 +72,9 @@ class QueueCollector:
         """Yield the queue gauges (needs an application context)."""
         from sqlalchemy import func, select
 
+        from dashboard.core.clock import as_utc, utcnow
         from dashboard.extensions import db
-        from dashboard.lever.records import Effect, InboxDelivery
-        from dashboard.models_base import as_utc, utcnow
+        from dashboard.lever.sync.models import Effect, InboxDelivery
 
         now = utcnow()
         for name, model, stamp, what in (("outbox", Effect, Effect.created_at, "effects"),

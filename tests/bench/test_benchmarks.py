@@ -31,7 +31,7 @@ def test_every_numbered_script_is_found_in_order():
 def test_load_bodies_repeat_about_a_fifth_and_are_signed():
     import json
 
-    from dashboard.lever.webhooks import signature_for
+    from dashboard.lever.sync.webhooks import signature_for
 
     payloads = [json.loads(b) for b in bodies("key", ["opp-1"], 500)]
     distinct = {p["token"] for p in payloads}

@@ -10,7 +10,7 @@ import threading
 from werkzeug.serving import make_server
 
 from dashboard import create_app
-from dashboard.jobs import start_background
+from dashboard.jobs.cli import start_background
 
 
 def main() -> None:

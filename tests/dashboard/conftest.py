@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 
 from dashboard.attempts.models import Attempt, Candidate
+from dashboard.core.clock import utcnow
 from dashboard.extensions import db
-from dashboard.lever.records import Effect, Invitation, LeverOpportunity, LeverPosting, SyncEvent
-from dashboard.models_base import utcnow
+from dashboard.lever.sync.models import Effect, Invitation, LeverOpportunity, LeverPosting, SyncEvent
 from tests.conftest import login
 from tests.support.connections import direct_connection
 from tests.support.platform import analyst_assessment

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from dashboard.attempts.models import Candidate
 from dashboard.extensions import db
-from dashboard.lever import catalog
-from dashboard.lever.adapter import client_for
+from dashboard.lever.connection.clients import client_for
+from dashboard.lever.sync import catalog
 from tests.sync.conftest import world  # noqa: F401  (fixture)
 
 EVIL = "<script>alert(1)</script>"

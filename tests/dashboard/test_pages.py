@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
+from dashboard.core.clock import utcnow
 from dashboard.extensions import db
-from dashboard.lever.records import Effect, InboxDelivery
-from dashboard.models_base import utcnow
+from dashboard.lever.sync.models import Effect, InboxDelivery
 from tests.conftest import login
 
 
@@ -233,7 +233,7 @@ def test_aggregate_counts_follow_new_sync_activity_and_are_reused_otherwise(app,
 
 
 def test_activity_shows_scheduler_runs(client, dash):
-    from dashboard.scheduler_models import JobRun
+    from dashboard.jobs.models import JobRun
 
     db.session.add(JobRun(job="reconcile", organisation_id=dash.org.id, status="failed",
                           summary="Lever answered 503 twice"))

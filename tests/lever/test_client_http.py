@@ -7,8 +7,8 @@ import logging
 import pytest
 import requests
 
-from dashboard.lever.client import LeverClient
-from dashboard.lever.errors import (
+from dashboard.lever.api.client import LeverClient
+from dashboard.lever.api.errors import (
     LeverAuthError,
     LeverBadRequestError,
     LeverForbiddenError,

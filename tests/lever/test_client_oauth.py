@@ -9,10 +9,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from dashboard.lever.client import LeverOAuth
-from dashboard.lever.environments import local_environment
-from dashboard.lever.errors import LeverAuthError, LeverOutcomeUnknownError, LeverServerError
-from dashboard.lever.oauth import DEFAULT_SCOPES, new_pkce_pair, token_claims
+from dashboard.lever.api.client import LeverOAuth
+from dashboard.lever.api.environments import local_environment
+from dashboard.lever.api.errors import LeverAuthError, LeverOutcomeUnknownError, LeverServerError
+from dashboard.lever.api.oauth import DEFAULT_SCOPES, new_pkce_pair, token_claims
 from tests.support.lever_client import DROP, ScriptedServer
 
 

@@ -8,11 +8,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from dashboard.lever.client import LeverClient, LeverOAuth
-from dashboard.lever.environments import local_environment
-from dashboard.lever.errors import LeverAuthError, LeverBadRequestError, LeverOutcomeUnknownError
-from dashboard.lever.oauth import ACCOUNT_ID_CLAIM, DEFAULT_SCOPES, new_pkce_pair
-from dashboard.lever.pacing import NoPacer, TokenBucketPacer
+from dashboard.lever.api.client import LeverClient, LeverOAuth
+from dashboard.lever.api.environments import local_environment
+from dashboard.lever.api.errors import LeverAuthError, LeverBadRequestError, LeverOutcomeUnknownError
+from dashboard.lever.api.oauth import ACCOUNT_ID_CLAIM, DEFAULT_SCOPES, new_pkce_pair
+from dashboard.lever.api.pacing import NoPacer, TokenBucketPacer
 from tests.support.lever_client import RefreshingTokenSource, StaticTokenSource
 
 CLIENT_ID, CLIENT_SECRET = "dashboard-local", "dashboard-local-secret"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from dashboard.extensions import db
-from dashboard.lever import crypto
-from dashboard.lever.models import WEBHOOK_EVENTS, LeverConnection, LeverWebhook
+from dashboard.lever.connection import crypto
+from dashboard.lever.connection.models import WEBHOOK_EVENTS, LeverConnection, LeverWebhook
 from tests.conftest import login
 from tests.lever.conftest import CONNECT, connect, decide_at_sandbox, flash_text, start_consent
 from tests.support.dump import database_text

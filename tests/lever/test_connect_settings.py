@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from dashboard.extensions import db
-from dashboard.lever import crypto
-from dashboard.lever.models import LeverConnection, LeverWebhook
+from dashboard.lever.connection import crypto
+from dashboard.lever.connection.models import LeverConnection, LeverWebhook
 from tests.conftest import login
 from tests.lever.conftest import CONNECT, connect, flash_text
 

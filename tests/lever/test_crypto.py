@@ -6,8 +6,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from dashboard.extensions import db
-from dashboard.lever import crypto
-from dashboard.lever.models import LeverConnection, LeverWebhook
+from dashboard.lever.connection import crypto
+from dashboard.lever.connection.models import LeverConnection, LeverWebhook
 
 
 def test_round_trip_and_ciphertext_hides_the_text(app):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.lever.environments import ENVIRONMENTS, environment_from_config, local_environment
+from dashboard.lever.api.environments import ENVIRONMENTS, environment_from_config, local_environment
 
 
 def test_presets_follow_the_host_table():

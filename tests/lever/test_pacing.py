@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from dashboard.lever.pacing import NoPacer, TokenBucketPacer, backoff_delay
+from dashboard.lever.api.pacing import NoPacer, TokenBucketPacer, backoff_delay
 
 
 class FakeClock:

@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from dashboard.core.clock import utcnow
 from dashboard.extensions import db
-from dashboard.lever import crypto
-from dashboard.lever.adapter import client_for
-from dashboard.lever.errors import LeverAuthError
-from dashboard.lever.models import LeverConnection
-from dashboard.lever.tokens import ConnectionTokenSource
-from dashboard.models_base import utcnow
+from dashboard.lever.api.errors import LeverAuthError
+from dashboard.lever.connection import crypto
+from dashboard.lever.connection.clients import client_for
+from dashboard.lever.connection.models import LeverConnection
+from dashboard.lever.connection.tokens import ConnectionTokenSource
 from tests.conftest import login
 from tests.lever.conftest import CONNECT, connect, flash_text
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from dashboard.core.clock import utcnow
 from dashboard.extensions import db
-from dashboard.lever.models import LeverConnection
-from dashboard.models_base import utcnow
+from dashboard.lever.connection.models import LeverConnection
 from tests.conftest import login
 from tests.lever.conftest import connect, flash_text
 
@@ -18,7 +18,7 @@ from tests.lever.conftest import connect, flash_text
 def _worker(config: dict, connection_id: int, barrier, results) -> None:
     """Runs in a fresh process: its own app, engine and token sources, five threads at once."""
     from dashboard import create_app
-    from dashboard.lever.tokens import ConnectionTokenSource
+    from dashboard.lever.connection.tokens import ConnectionTokenSource
 
     app = create_app(config)
     with app.app_context():

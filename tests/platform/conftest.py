@@ -9,8 +9,8 @@ import pytest
 from dashboard.assessments import services as assessments
 from dashboard.attempts import events
 from dashboard.attempts import services as attempts
+from dashboard.core.clock import utcnow
 from dashboard.extensions import db
-from dashboard.models_base import utcnow
 from tests.conftest import login
 
 

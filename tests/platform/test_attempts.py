@@ -7,8 +7,8 @@ import pytest
 from dashboard.attempts import services
 from dashboard.attempts.models import Attempt, Candidate
 from dashboard.attempts.scoring import evaluate_attempt
+from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
-from dashboard.models_base import as_utc, utcnow
 
 
 def _parts(attempt):

@@ -4,9 +4,9 @@ from datetime import timedelta
 
 from dashboard.attempts import services
 from dashboard.attempts.models import Attempt, Candidate
+from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
 from dashboard.mail.models import MailMessage
-from dashboard.models_base import as_utc, utcnow
 from tests.conftest import login
 
 

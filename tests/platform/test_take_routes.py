@@ -3,8 +3,8 @@
 from datetime import timedelta
 
 from dashboard.attempts.models import Attempt
+from dashboard.core.clock import utcnow
 from dashboard.extensions import db
-from dashboard.models_base import utcnow
 
 
 def _reload(attempt_id):

@@ -34,7 +34,7 @@ def test_development_server_logs_hold_no_secrets_and_no_static_lines(tmp_path):
     assert upgrade.returncode == 0, upgrade.stderr
     log = tmp_path / "devserver.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "dashboard.devserver"], env=env, cwd=ROOT, stdout=out,
+        proc = subprocess.Popen([sys.executable, "-m", "dashboard.jobs.devserver"], env=env, cwd=ROOT, stdout=out,
                                 stderr=subprocess.STDOUT)
         try:
             base = f"http://127.0.0.1:{port}"

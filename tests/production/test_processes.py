@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from dashboard.config import ROOT
 from dashboard.extensions import db
-from dashboard.lever.records import Effect, Invitation
+from dashboard.lever.sync.models import Effect, Invitation
 from dashboard.mail.models import MailMessage
 from tests.production.conftest import METRICS_TOKEN, free_port, wait_http
 from tests.support.connections import direct_connection, signed
@@ -115,7 +115,7 @@ def test_serve_layout_on_postgresql(pg_app, prod_env, sandbox, tmp_path):
                           PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", GRACEFUL_TIMEOUT="10"), sandbox)
     log_path = tmp_path / "serve.log"
     with open(log_path, "w") as log:
-        serve = subprocess.Popen([sys.executable, "-m", "dashboard.serve"], env=env, cwd=str(ROOT), stdout=log,
+        serve = subprocess.Popen([sys.executable, "-m", "dashboard.jobs.serve"], env=env, cwd=str(ROOT), stdout=log,
                                  stderr=subprocess.STDOUT)
         extra = None
         if has_scheduler:  # a second scheduler: only one may be active (R8)
@@ -143,7 +143,7 @@ def test_serve_layout_on_postgresql(pg_app, prod_env, sandbox, tmp_path):
             assert stored and float(stored[0].split()[-1]) == PROD_CANDIDATES
             assert 'dashboard_lever_calls_total{method="POST",status="200"}' in metrics  # from the workers
             if has_scheduler:
-                from dashboard.scheduler_models import SchedulerLease
+                from dashboard.jobs.models import SchedulerLease
 
                 db.session.rollback()
                 holders = {lease.holder for lease in db.session.scalars(select(SchedulerLease))

@@ -27,10 +27,10 @@ from dashboard.accounts import services as accounts
 from dashboard.assessments.rating import rating_for
 from dashboard.attempts import services as attempts
 from dashboard.attempts.models import Attempt
+from dashboard.core.clock import utcnow
 from dashboard.extensions import db
-from dashboard.lever import outbox
-from dashboard.lever.records import Effect, FeedbackForm, InboxDelivery, Invitation, LeverOpportunity
-from dashboard.models_base import utcnow
+from dashboard.lever.sync import outbox
+from dashboard.lever.sync.models import Effect, FeedbackForm, InboxDelivery, Invitation, LeverOpportunity
 from tests.conftest import reset_schema
 from tests.support.connections import signed
 from tests.sync.conftest import World
@@ -222,7 +222,7 @@ class Pipeline(RuleBasedStateMachine):
     @rule(passes=st.integers(1, 3), catch_up=st.booleans())
     def run_worker(self, passes, catch_up):
         """A few worker passes; with catch_up, every back-off has already elapsed."""
-        from dashboard.lever.worker import run_once
+        from dashboard.lever.sync.inbox import run_once
 
         for _ in range(passes):
             if catch_up:
@@ -288,8 +288,8 @@ class Pipeline(RuleBasedStateMachine):
     def _reconnect_if_needed(self) -> None:
         """A refresh whose answer was lost leaves Lever holding a rotated token we never saw: the
         product asks for a reconnect (test_r4_revoked covers the real flow); the owner does it."""
-        from dashboard.lever.crypto import encrypt
-        from dashboard.lever.models import LeverConnection
+        from dashboard.lever.connection.crypto import encrypt
+        from dashboard.lever.connection.models import LeverConnection
         from tests.support.connections import SCOPES
 
         db.session.expire_all()

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from dashboard.core.clock import utcnow
 from dashboard.extensions import db
-from dashboard.lever.models import LeverConnection
-from dashboard.lever.records import Effect, InboxDelivery, Invitation
-from dashboard.models_base import utcnow
+from dashboard.lever.connection.models import LeverConnection
+from dashboard.lever.sync.models import Effect, InboxDelivery, Invitation
 from tests.lever.conftest import connect
 from tests.sync.test_end_to_end import attempt_for, emails_to, status_tags, take
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from dashboard.extensions import db
-from dashboard.lever.records import Effect, InboxDelivery, Invitation
-from dashboard.scheduler_jobs import run_job
+from dashboard.jobs.registry import run_job
+from dashboard.lever.sync.models import Effect, InboxDelivery, Invitation
 from tests.sync.test_end_to_end import attempt_for, emails_to, status_tags, take
 
 INVITED, IN_PROGRESS = "Alooba - Invited", "Alooba - In Progress"

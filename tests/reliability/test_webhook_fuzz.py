@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from werkzeug.test import EnvironBuilder
 
 from dashboard.extensions import db
-from dashboard.lever.records import Effect, InboxDelivery
+from dashboard.lever.sync.models import Effect, InboxDelivery
 from tests.support.connections import direct_connection, signed
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import func, select
 
 from dashboard.attempts.models import Attempt
+from dashboard.core.clock import utcnow
 from dashboard.extensions import db
-from dashboard.lever.records import Invitation, SyncEvent
-from dashboard.lever.rules import BACKFILL_SKIPPED, BACKFILL_WAITING
-from dashboard.lever.sync_now import wait_for_sync
+from dashboard.jobs.registry import invitation_housekeeping, run_job
+from dashboard.lever.sync.models import Invitation, SyncEvent
+from dashboard.lever.sync.rules import BACKFILL_SKIPPED, BACKFILL_WAITING
+from dashboard.lever.views.sync_routes import wait_for_sync
 from dashboard.mail.models import MailMessage
-from dashboard.models_base import utcnow
-from dashboard.scheduler_jobs import invitation_housekeeping, run_job
 from tests.sync.test_end_to_end import emails_to, status_tags
 
 
@@ -127,8 +127,8 @@ def test_no_reminder_for_a_hired_candidate(invited):
 
 
 def test_sync_started_by_another_web_process_shows_as_running_and_is_not_started_twice(world):
-    from dashboard.lever.sync_now import start_sync, sync_is_running
-    from dashboard.scheduler_models import JobRun
+    from dashboard.jobs.models import JobRun
+    from dashboard.lever.views.sync_routes import start_sync, sync_is_running
 
     org_id = world.connection.organisation_id
     db.session.add(JobRun(job="opportunities", organisation_id=org_id, trigger="manual", status="running",

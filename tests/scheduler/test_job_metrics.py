@@ -1,7 +1,7 @@
 """Every recorded job run also feeds the job-duration metric that /metrics exposes."""
 
+from dashboard.jobs.registry import record_run
 from dashboard.observability.metrics import JOB_SECONDS
-from dashboard.scheduler_jobs import record_run
 
 
 def _count(job: str) -> float:

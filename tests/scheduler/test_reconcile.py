@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from dashboard.extensions import db
-from dashboard.lever import rules
-from dashboard.lever.records import Effect, Invitation
-from dashboard.scheduler_jobs import run_job
-from dashboard.scheduler_models import JobRun, ReconcileState
+from dashboard.jobs.models import JobRun, ReconcileState
+from dashboard.jobs.registry import run_job
+from dashboard.lever.sync import rules
+from dashboard.lever.sync.models import Effect, Invitation
 from tests.sync.test_end_to_end import emails_to, status_tags
 
 INVITED = "Alooba - Invited"
@@ -46,7 +46,7 @@ def test_dropped_webhooks_are_made_up_by_one_run(world):
 
 
 def test_removed_status_tag_and_link_are_put_back(world):
-    from dashboard.lever.adapter import client_for
+    from dashboard.lever.connection.clients import client_for
 
     opp_id = world.apply("Data Analyst", "Ada Drift", "drift@example.com")["id"]
     world.step(1)
@@ -117,7 +117,7 @@ def test_one_broken_connection_does_not_stop_the_others(world, make_org):
 def test_token_job_refreshes_a_token_close_to_expiry(world, job):
     from datetime import timedelta
 
-    from dashboard.models_base import utcnow
+    from dashboard.core.clock import utcnow
 
     world.sandbox.configure(access_token_ttl=4 * 3600)
     world.connection.expires_at = utcnow() + timedelta(minutes=30)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from dashboard.core.clock import utcnow
 from dashboard.extensions import db
-from dashboard.models_base import utcnow
-from dashboard.scheduler import LeasedScheduler, try_acquire
-from dashboard.scheduler_models import JobRun, SchedulerLease
+from dashboard.jobs.models import JobRun, SchedulerLease
+from dashboard.jobs.scheduler import LeasedScheduler, try_acquire
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -34,7 +34,7 @@ def make_objects(organisation_id: int, owner, *, prefix: str) -> OrgObjects:
     user and an outbox row, all in one organisation."""
     from dashboard.accounts import services as accounts
     from dashboard.attempts import services as attempts
-    from dashboard.lever import outbox
+    from dashboard.lever.sync import outbox
     from tests.support.platform import analyst_assessment
 
     assessment = analyst_assessment(organisation_id, name=f"{prefix} assessment")

@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from dashboard.core.clock import utcnow
 from dashboard.extensions import db
-from dashboard.models_base import utcnow
 from tests.support.dump import database_text
 
 
@@ -32,8 +32,8 @@ def debug_logs(caplog):
 
 
 def _secrets(world) -> set[str]:
-    from dashboard.lever.crypto import decrypt
-    from dashboard.lever.models import LeverConnection, LeverWebhook
+    from dashboard.lever.connection.crypto import decrypt
+    from dashboard.lever.connection.models import LeverConnection, LeverWebhook
 
     db.session.expire_all()
     conn = db.session.scalar(select(LeverConnection))

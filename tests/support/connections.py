@@ -6,12 +6,12 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from dashboard.core.clock import utcnow
 from dashboard.extensions import db
-from dashboard.lever.crypto import encrypt
-from dashboard.lever.models import LeverConnection, LeverWebhook
-from dashboard.lever.oauth import DEFAULT_SCOPES
-from dashboard.lever.webhooks import EVENTS, signature_for
-from dashboard.models_base import utcnow
+from dashboard.lever.api.oauth import DEFAULT_SCOPES
+from dashboard.lever.connection.crypto import encrypt
+from dashboard.lever.connection.models import LeverConnection, LeverWebhook
+from dashboard.lever.sync.webhooks import EVENTS, signature_for
 
 SCOPES = list(DEFAULT_SCOPES)
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import func, select, update
 
+from dashboard.core.clock import utcnow
 from dashboard.extensions import db
-from dashboard.lever.records import Effect, InboxDelivery
-from dashboard.models_base import utcnow
+from dashboard.lever.sync.models import Effect, InboxDelivery
 from tests.conftest import login
 from tests.lever.conftest import LeverWorld, _forget_user, connect, point_app_at_sandbox
 from tests.support.live import LiveServer
@@ -68,7 +68,7 @@ class World:
     def drain(self=None, rounds: int = 60, must_settle: bool = True) -> None:
         """Run the worker until nothing is left, treating every back-off as already elapsed, except
         the settle time of writes whose answer was lost (that one really passes)."""
-        from dashboard.lever.worker import run_once
+        from dashboard.lever.sync.inbox import run_once
 
         for _ in range(rounds):
             db.session.execute(update(Effect).where(Effect.state == "pending", Effect.outcome_unknown.is_(False))
@@ -94,7 +94,7 @@ class World:
 def world(app, client, sandbox):
     """Demo organisation connected to the demo Lever account; webhooks reach our live server."""
     from dashboard.demo import load_demo
-    from dashboard.lever.models import LeverConnection
+    from dashboard.lever.connection.models import LeverConnection
 
     app.teardown_request_funcs.setdefault(None, []).append(_forget_user)
     sandbox.configure(webhook_retry_delays=[0.2, 0.4, 0.8, 1.6, 3.2])

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from dashboard.attempts import services as attempts
 from dashboard.attempts.models import Attempt, Candidate
 from dashboard.extensions import db
-from dashboard.lever.records import Invitation, LeverOpportunity
+from dashboard.lever.sync.models import Invitation, LeverOpportunity
 from dashboard.mail.models import MailMessage
 
 DA_TAG = "Alooba Assessment - Data Analyst Assessment"

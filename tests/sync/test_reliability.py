@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from dashboard.attempts import services as attempts
 from dashboard.attempts.models import Attempt
 from dashboard.extensions import db
-from dashboard.lever.records import Effect, InboxDelivery, Invitation
+from dashboard.lever.sync.models import Effect, InboxDelivery, Invitation
 from dashboard.mail.models import MailMessage
 from tests.lever.conftest import point_app_at_sandbox
 from tests.support.connections import direct_connection, signed

@@ -1,6 +1,6 @@
 """The posting-tag grammar and its resolution."""
 
-from dashboard.lever import tags
+from dashboard.lever.sync import tags
 
 
 def test_parse_stage_before_assessment():

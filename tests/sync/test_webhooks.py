@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from dashboard import create_app
 from dashboard.config import TestConfig
 from dashboard.extensions import db
-from dashboard.lever.records import Effect, InboxDelivery
-from dashboard.lever.webhooks import signature_for
+from dashboard.lever.sync.models import Effect, InboxDelivery
+from dashboard.lever.sync.webhooks import signature_for
 from tests.support.connections import direct_connection, signed
 
 OPP = {"opportunityId": "0f0e0d0c-0000-4000-8000-000000000001", "candidateId": "c", "contactId": "c"}
@@ -122,8 +122,8 @@ def test_deliveries_older_than_the_window_are_refused(app, client, conn):
 def test_processed_deliveries_past_the_window_are_purged_and_stay_refused(app, client, conn):
     from datetime import timedelta
 
-    from dashboard.lever.worker import purge_inbox
-    from dashboard.models_base import utcnow
+    from dashboard.core.clock import utcnow
+    from dashboard.lever.sync.inbox import purge_inbox
 
     hour = 3600 * 1000
     now = int(time.time() * 1000)
@@ -169,7 +169,8 @@ def test_database_unavailable_answers_503_so_lever_retries():
 def test_cached_keys_verify_without_reading_the_connection_and_forget_on_disconnect(app, client, conn):
     from sqlalchemy import event
 
-    from dashboard.lever import connect_services, webhook_keys
+    from dashboard.lever.connection import services as connect_services
+    from dashboard.lever.connection import webhook_keys
 
     app.config["WEBHOOK_KEY_CACHE_SECONDS"] = 30
     webhook_keys.forget()

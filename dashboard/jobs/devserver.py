@@ -1,0 +1,89 @@
+"""`make run`: the embedded default in one command.
+
+Starts the Lever sandbox (its own HTTP server, a subprocess) and the dashboard with its worker
+and scheduler as threads of this process, then prints where to go and how to log in.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from dashboard.config import INSTANCE
+
+DEMO_LOGINS = (("owner", "owner@acme.example"), ("admin", "admin@acme.example"),
+               ("recruiter", "recruiter@acme.example"))
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """The development server without its own request lines: they would print every static file and
+    the raw path (candidate links, set-password tokens, OAuth codes). The app's access log names the
+    route pattern of each page instead, redacted like every other line."""
+
+    def log_request(self, code="-", size="-") -> None:
+        """Requests are logged by the app (dashboard.access), not here."""
+
+
+def start_sandbox(port: int) -> subprocess.Popen:
+    """Run `python -m lever_sandbox` on `port` with its data under instance/ (or SANDBOX_DATA) and the
+    demo seed."""
+    INSTANCE.mkdir(exist_ok=True)
+    data = os.environ.get("SANDBOX_DATA") or str(INSTANCE / "sandbox.db")
+    proc = subprocess.Popen([sys.executable, "-m", "lever_sandbox", "--port", str(port),
+                             "--data", data, "--demo"])
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"The Lever sandbox exited (code {proc.returncode}); is port {port} free?")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)  # noqa: S310 (loopback)
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit(f"The Lever sandbox did not answer on port {port}.")
+
+
+def main() -> None:
+    """Serve until Ctrl-C; stop the background threads and the sandbox on the way out."""
+    from dashboard import create_app
+    from dashboard.jobs.cli import start_background
+
+    port = int(os.environ.get("PORT", "5000"))
+    sandbox_port = int(os.environ.get("SANDBOX_PORT", "5001"))
+    os.environ.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
+    sandbox = start_sandbox(sandbox_port)
+    app = create_app({"SANDBOX_PORT": sandbox_port})
+    stop = threading.Event()
+    threads = start_background(app, stop)
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=QuietRequestHandler)
+    logins = "\n".join(f"    {role:<10} {email} / demo-password" for role, email in DEMO_LOGINS)
+    print(f"""
+  Dashboard      http://127.0.0.1:{port}
+  Lever sandbox  http://127.0.0.1:{sandbox_port}   (its recruiter UI: add applicants, move stages)
+  Demo logins:
+{logins}
+  Connect Lever: Organisation settings → Lever → Enable → accept as "Sam Super".
+  Ctrl-C stops everything.
+""", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        server.server_close()
+        for thread in threads:
+            thread.join(5)
+        sandbox.terminate()
+        sandbox.wait(10)
+
+
+if __name__ == "__main__":
+    main()

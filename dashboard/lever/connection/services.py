@@ -1,0 +1,294 @@
+"""Connecting an organisation to Lever: authorization, webhooks, settings, disconnecting.
+
+Services take explicit arguments, flush and never commit. Lever is reached only through
+`LeverOAuth` (token endpoint) and `LeverClient` (Data API) objects passed in by the caller.
+Refusals raise `ConnectError` with a message meant for the user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from authlib.common.security import generate_token
+from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from sqlalchemy import select
+
+from dashboard.core.clock import utcnow
+from dashboard.extensions import db
+from dashboard.lever.api.errors import LeverError, LeverNotFoundError
+from dashboard.lever.api.oauth import ACCOUNT_ID_CLAIM, DEFAULT_SCOPES
+from dashboard.lever.connection import crypto, webhook_keys
+from dashboard.lever.connection.models import (
+    EVENT_LABELS,
+    WEBHOOK_EVENTS,
+    LeverConnection,
+    LeverConnectionEvent,
+    LeverWebhook,
+)
+
+SCOPES = DEFAULT_SCOPES  # the scopes LEVER.md lists; every one of them must be granted
+ACCOUNT_CLAIM = ACCOUNT_ID_CLAIM
+CALLBACK_PATH = "/settings/integrations/lever/callback"
+WEBHOOK_PATH = "/webhooks/lever/"
+
+
+class ConnectError(ValueError):
+    """A refusal while connecting or configuring Lever; the message is shown to the user."""
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    """Where to send the browser, and what the callback must find in the session."""
+
+    url: str
+    state: str
+    code_verifier: str
+
+
+def callback_url(config: Mapping) -> str:
+    """The OAuth redirect URI: always from PUBLIC_BASE_URL, never from the request's Host."""
+    return str(config["PUBLIC_BASE_URL"]).rstrip("/") + CALLBACK_PATH
+
+
+def webhook_url(config: Mapping, connection: LeverConnection) -> str:
+    """The URL Lever delivers this connection's webhooks to."""
+    return str(config["PUBLIC_BASE_URL"]).rstrip("/") + WEBHOOK_PATH + connection.public_id
+
+
+def build_authorization(env, client_id: str, redirect_uri: str) -> AuthorizationRequest:
+    """A fresh consent URL with a random single-use state and a PKCE S256 challenge."""
+    state = generate_token(40)
+    verifier = generate_token(64)
+    url = prepare_grant_uri(
+        env.authorize_url, client_id, "code", redirect_uri=redirect_uri, scope=" ".join(SCOPES),
+        state=state, audience=env.audience, prompt="consent",
+        code_challenge=create_s256_code_challenge(verifier), code_challenge_method="S256",
+    )
+    return AuthorizationRequest(url=url, state=state, code_verifier=verifier)
+
+
+def get_connection(organisation_id: int) -> LeverConnection | None:
+    """The organisation's Lever connection row (any status), or None if it never connected."""
+    query = select(LeverConnection).where(LeverConnection.organisation_id == organisation_id)
+    return db.session.scalar(query)
+
+
+def _record(conn: LeverConnection, kind: str, detail: str = "", user_id: int | None = None) -> None:
+    db.session.add(LeverConnectionEvent(connection_id=conn.id, kind=kind, detail=detail, user_id=user_id))
+
+
+def complete_authorization(organisation_id: int, user_id: int, *, code: str, redirect_uri: str,
+                           code_verifier: str | None, oauth, lever_env: str) -> LeverConnection:
+    """Exchange the code, check account and scopes, and store the connection (tokens encrypted)."""
+    try:
+        answer = oauth.exchange_code(code, redirect_uri, code_verifier=code_verifier)
+    except LeverError as exc:
+        raise ConnectError(f"Lever did not accept the authorization ({exc.message}). "
+                           "Nothing was changed; please try again.") from exc
+    access, refresh = answer.get("access_token"), answer.get("refresh_token")
+    if not access:
+        raise ConnectError("Lever's answer contained no access token. Nothing was changed.")
+    try:
+        claims = oauth.token_claims(access)
+    except (LeverError, ValueError) as exc:
+        raise ConnectError("Lever's access token could not be read. Nothing was changed.") from exc
+    account_id = claims.get(ACCOUNT_CLAIM)
+    if not account_id:
+        raise ConnectError("Lever's access token does not name a Lever account. Nothing was changed.")
+    granted = str(answer.get("scope") or claims.get("scope") or "").split()
+    missing = [s for s in SCOPES if s not in granted]
+    if missing:
+        raise ConnectError("Lever granted fewer permissions than needed (missing: "
+                           + ", ".join(missing) + "). Nothing was changed.")
+    if not refresh:
+        raise ConnectError("Lever gave no refresh token (offline access). Nothing was changed.")
+    taken = db.session.scalar(select(LeverConnection).where(
+        LeverConnection.lever_account_id == str(account_id),
+        LeverConnection.organisation_id != organisation_id,
+        LeverConnection.status.in_(("connected", "reconnect_needed")),
+    ))
+    if taken is not None:
+        raise ConnectError("This Lever account is already connected to another organisation. "
+                           "Disconnect it there first. Nothing was changed.")
+    conn = get_connection(organisation_id)
+    kind = "reconnected" if conn is not None else "connected"
+    if conn is None:
+        from flask import current_app
+
+        conn = LeverConnection(organisation_id=organisation_id,
+                               reuse_days=int(current_app.config.get("RESULT_REUSE_DAYS", 180)),
+                               tag_brand=current_app.config.get("TAG_BRAND", "Alooba"))
+        db.session.add(conn)
+        db.session.flush()
+    elif conn.lever_account_id and conn.lever_account_id != str(account_id):
+        for hook in list(conn.webhooks):  # they belong to the other Lever account
+            db.session.delete(hook)
+        conn.lever_users = None
+        conn.perform_as_user_id = conn.perform_as_user_name = None
+    now = utcnow()
+    # Reconnecting the same account while (paused but) connected keeps the original start, so work
+    # that arrived during the pause is not mistaken for candidates from before the integration.
+    resumed = (conn.status in ("connected", "reconnect_needed") and conn.connected_at is not None
+               and conn.lever_account_id == str(account_id))
+    conn.status, conn.status_reason = "connected", None
+    conn.lever_account_id, conn.lever_env, conn.scopes = str(account_id), lever_env, " ".join(granted)
+    conn.access_token_enc = crypto.encrypt(access)
+    conn.refresh_token_enc = crypto.encrypt(refresh)
+    conn.expires_at = now + timedelta(seconds=int(answer.get("expires_in") or 3600))
+    conn.connected_by_id, conn.last_refresh_at = user_id, now
+    conn.connected_at = conn.connected_at if resumed else now
+    _record(conn, kind, f"Lever account {account_id}", user_id)
+    db.session.flush()
+    return conn
+
+
+def set_up_webhooks(conn: LeverConnection, client, url: str) -> list[str]:
+    """Create (or keep) one API webhook per event at `url`; returns the failures (also on the card).
+
+    A webhook at the same URL and event whose token we hold is kept; others are deleted and
+    created again, because Lever shows a signature token only when the webhook is created.
+    """
+    webhook_keys.forget(conn.public_id)
+    failures: list[str] = []
+    try:
+        existing = [w for w in client.list_webhooks() if w.get("url") == url]
+    except LeverError as exc:
+        conn.webhook_error = f"Could not list Lever's webhooks: {exc.message}"
+        db.session.flush()
+        return [conn.webhook_error]
+    ours = {h.event: h for h in conn.webhooks if h.source == "api"}
+    for event in WEBHOOK_EVENTS:
+        row = ours.get(event)
+        same = [w for w in existing if w.get("event") == event]
+        if row is not None and row.url == url and row.lever_webhook_id in {w.get("id") for w in same}:
+            stale = [w for w in same if w.get("id") != row.lever_webhook_id]
+        else:
+            stale = same
+            if row is not None:
+                db.session.delete(row)
+                row = None
+        for hook in stale:
+            try:
+                client.delete_webhook(hook["id"])
+            except LeverNotFoundError:
+                pass
+            except LeverError as exc:
+                failures.append(f"{EVENT_LABELS[event]}: could not remove a duplicate ({exc.message})")
+        if row is not None:
+            continue
+        try:
+            created = client.create_webhook(url, event)
+            token = (created.get("configuration") or {}).get("signatureToken")
+            if not token:
+                raise LeverError("Lever returned no signature token", code="no_token")
+        except LeverError as exc:
+            failures.append(f"{EVENT_LABELS[event]}: {exc.message}")
+            continue
+        db.session.add(LeverWebhook(connection_id=conn.id, event=event, lever_webhook_id=created.get("id"),
+                                    url=url, signature_token_enc=crypto.encrypt(token), source="api"))
+        db.session.flush()
+    conn.webhook_error = "; ".join(failures) or None
+    db.session.flush()
+    return failures
+
+
+def disconnect(conn: LeverConnection, user_id: int, client) -> list[str]:
+    """Delete our webhooks in Lever (best effort), drop every secret, mark disconnected.
+
+    `client` may be None when Lever cannot be reached with this connection any more.
+    Returns the webhooks that could not be removed in Lever.
+    """
+    webhook_keys.forget(conn.public_id)
+    failures: list[str] = []
+    for hook in list(conn.webhooks):
+        if hook.source == "api" and hook.lever_webhook_id:
+            if client is None:
+                failures.append(f"{EVENT_LABELS.get(hook.event, hook.event)} (id {hook.lever_webhook_id})")
+            else:
+                try:
+                    client.delete_webhook(hook.lever_webhook_id)
+                except LeverNotFoundError:
+                    pass
+                except LeverError as exc:
+                    failures.append(f"{EVENT_LABELS.get(hook.event, hook.event)} "
+                                    f"(id {hook.lever_webhook_id}): {exc.message}")
+        db.session.delete(hook)
+    conn.status, conn.disconnected_at = "disconnected", utcnow()
+    conn.access_token_enc = conn.refresh_token_enc = None
+    conn.expires_at = None
+    conn.webhook_error = None
+    conn.status_reason = None
+    if failures:
+        conn.status_reason = "Some webhooks could not be removed in Lever: " + "; ".join(failures)
+    _record(conn, "disconnected", conn.status_reason or "", user_id)
+    db.session.flush()
+    return failures
+
+
+def refresh_lever_users(conn: LeverConnection, client) -> list[dict]:
+    """Fetch Lever's active users into the connection's cache; default the perform-as user."""
+    users = []
+    for user in client.list_users():
+        if user.get("deactivatedAt"):
+            continue
+        users.append({"id": str(user.get("id")), "name": str(user.get("name") or user.get("email") or ""),
+                      "email": str(user.get("email") or ""), "accessRole": str(user.get("accessRole") or "")})
+    conn.lever_users, conn.lever_users_fetched_at = users, utcnow()
+    ids = {u["id"] for u in users}
+    if conn.perform_as_user_id not in ids:
+        chosen = default_perform_as(users)
+        conn.perform_as_user_id = chosen["id"] if chosen else None
+        conn.perform_as_user_name = chosen["name"] if chosen else None
+    db.session.flush()
+    return users
+
+
+def default_perform_as(users: list[dict]) -> dict | None:
+    """The first Super Admin among `users` (None when there is none)."""
+    return next((u for u in users if u.get("accessRole", "").lower() == "super admin"), None)
+
+
+def update_settings(conn: LeverConnection, user_id: int, *, perform_as_user_id: str, reuse_days: int,
+                    tag_brand: str) -> LeverConnection:
+    """Validate and store the integration settings."""
+    chosen = next((u for u in conn.lever_users or [] if u["id"] == perform_as_user_id), None)
+    if chosen is None:
+        raise ConnectError("Choose the Lever user that feedback is posted as from the list.")
+    if not isinstance(reuse_days, int) or not 1 <= reuse_days <= 3650:
+        raise ConnectError("The reuse window must be between 1 and 3650 days.")
+    brand = (tag_brand or "").strip()
+    if not brand or len(brand) > 40:
+        raise ConnectError("The tag prefix must be 1 to 40 characters.")
+    conn.perform_as_user_id, conn.perform_as_user_name = chosen["id"], chosen["name"]
+    conn.reuse_days, conn.tag_brand = reuse_days, brand
+    detail = f"perform as {chosen['name']}, reuse {reuse_days} days, prefix {brand}"
+    _record(conn, "settings", detail, user_id)
+    db.session.flush()
+    return conn
+
+
+def add_pasted_webhook(conn: LeverConnection, *, event: str, token: str, url: str) -> LeverWebhook:
+    """Store the signature token of a webhook an admin created in Lever's own settings."""
+    webhook_keys.forget(conn.public_id)
+    if event not in WEBHOOK_EVENTS:
+        raise ConnectError("Choose one of the listed webhook events.")
+    token = (token or "").strip()
+    if not 16 <= len(token) <= 200 or any(c.isspace() for c in token):
+        raise ConnectError("Paste the signature token exactly as Lever shows it (16–200 characters).")
+    hook = LeverWebhook(connection_id=conn.id, event=event, lever_webhook_id=None, url=url,
+                        signature_token_enc=crypto.encrypt(token), source="pasted")
+    db.session.add(hook)
+    db.session.flush()
+    return hook
+
+
+def check_connection(client) -> tuple[bool, str]:
+    """One cheap authenticated call; (True, summary) or (False, reason)."""
+    try:
+        stages = client.list_stages()
+    except LeverError as exc:
+        return False, exc.message
+    return True, f"Lever answered: {len(stages)} pipeline stages visible."

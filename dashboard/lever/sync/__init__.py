@@ -1,0 +1,2 @@
+"""The sync engine: webhook receiver, inbox, rules, effects and their performers, feedback, tags,
+catalog, reconciliation, history and the platform-event subscribers."""

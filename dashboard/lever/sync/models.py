@@ -1,0 +1,196 @@
+"""Sync-engine tables: Lever state we keep, the inbox, the outbox (effects) and the sync history.
+
+Every row carries its organisation. Uniqueness constraints do the idempotency work:
+one inbox row per (connection, delivery token), one invitation per (opportunity, assessment),
+one feedback form per (opportunity, attempt), one effect per idempotency key.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dashboard.core.clock import utcnow
+from dashboard.extensions import db
+
+TS = DateTime(timezone=True)
+
+
+class LeverPosting(db.Model):
+    """A Lever posting as last read, with its tags (parsed on use)."""
+
+    __tablename__ = "lever_postings"
+    __table_args__ = (UniqueConstraint("connection_id", "lever_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("lever_connections.id"))
+    lever_id: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(String(500), default="")
+    state: Mapped[str] = mapped_column(String(32), default="published")
+    tags: Mapped[list] = mapped_column(JSON, default=list)
+    team: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    location: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    refreshed_at: Mapped[datetime] = mapped_column(TS, default=utcnow)
+
+
+class LeverStage(db.Model):
+    """One pipeline stage of the connected Lever account."""
+
+    __tablename__ = "lever_stages"
+    __table_args__ = (UniqueConstraint("connection_id", "lever_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("lever_connections.id"))
+    lever_id: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(String(300))
+
+
+class LeverAccountCache(db.Model):
+    """Per-connection facts read from Lever once and reused: the feedback template and its fields."""
+
+    __tablename__ = "lever_account_cache"
+
+    connection_id: Mapped[int] = mapped_column(ForeignKey("lever_connections.id"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    template_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    template_fields: Mapped[dict] = mapped_column(JSON, default=dict)  # our key → Lever field id
+    stages_refreshed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    postings_refreshed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+
+
+class LeverOpportunity(db.Model):
+    """A Lever opportunity the integration has seen, tied to our candidate once invited."""
+
+    __tablename__ = "lever_opportunities"
+    __table_args__ = (UniqueConstraint("connection_id", "lever_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("lever_connections.id"))
+    lever_id: Mapped[str] = mapped_column(String(64))
+    candidate_id: Mapped[int | None] = mapped_column(ForeignKey("candidates.id"), nullable=True, index=True)
+    posting_lever_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    name: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    stage_lever_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    profile_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    archived: Mapped[bool] = mapped_column(default=False)
+    hired: Mapped[bool] = mapped_column(default=False)
+    deleted: Mapped[bool] = mapped_column(default=False)
+    tags_inherited: Mapped[bool] = mapped_column(default=False)
+    lever_updated_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # Lever's ms timestamp
+    first_seen_at: Mapped[datetime] = mapped_column(TS, default=utcnow)
+    last_synced_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+
+
+class Invitation(db.Model):
+    """At most one per (opportunity, assessment): the decision to invite, and the attempt used."""
+
+    __tablename__ = "lever_invitations"
+    __table_args__ = (UniqueConstraint("opportunity_id", "assessment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    opportunity_id: Mapped[int] = mapped_column(ForeignKey("lever_opportunities.id"), index=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), index=True)
+    reused: Mapped[bool] = mapped_column(default=False)
+    trigger: Mapped[str] = mapped_column(String(200), default="application")
+    created_at: Mapped[datetime] = mapped_column(TS, default=utcnow)
+
+
+class FeedbackForm(db.Model):
+    """Our one feedback form per (opportunity, attempt) in Lever, updated in place."""
+
+    __tablename__ = "lever_feedback_forms"
+    __table_args__ = (UniqueConstraint("opportunity_id", "attempt_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    opportunity_id: Mapped[int] = mapped_column(ForeignKey("lever_opportunities.id"))
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"))
+    lever_feedback_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    written_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    written_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+
+
+class InboxDelivery(db.Model):
+    """A verified webhook delivery, stored before it is acknowledged; processed by the worker."""
+
+    __tablename__ = "lever_inbox"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "token"),
+        Index("ix_lever_inbox_pending", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("lever_connections.id"))
+    token: Mapped[str] = mapped_column(String(128))
+    event: Mapped[str] = mapped_column(String(64))
+    opportunity_lever_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    to_stage_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    triggered_at: Mapped[int] = mapped_column(BigInteger)  # epoch milliseconds
+    received_at: Mapped[datetime] = mapped_column(TS, default=utcnow)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending/claimed/done/failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_try_at: Mapped[datetime] = mapped_column(TS, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    processed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Effect(db.Model):
+    """One outbound effect (an email, a Lever write): the outbox row the worker performs."""
+
+    __tablename__ = "lever_effects"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key"),
+        Index("ix_lever_effects_due", "state", "next_try_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("lever_connections.id"), nullable=True)
+    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("lever_opportunities.id"), nullable=True,
+                                                       index=True)
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempts.id"), nullable=True)
+    candidate_id: Mapped[int | None] = mapped_column(ForeignKey("candidates.id"), nullable=True, index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    # pending → claimed → done | dead | needs_decision (an email whose send may have happened)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_try_at: Mapped[datetime] = mapped_column(TS, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    outcome_unknown: Mapped[bool] = mapped_column(default=False)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(TS, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+
+
+class SyncEvent(db.Model):
+    """One line of a candidate's sync history: webhook, decision, email, Lever write, retry, failure."""
+
+    __tablename__ = "lever_sync_events"
+    __table_args__ = (
+        Index("ix_lever_sync_events_candidate", "organisation_id", "candidate_id", "id"),
+        Index("ix_lever_sync_events_opportunity", "opportunity_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    candidate_id: Mapped[int | None] = mapped_column(ForeignKey("candidates.id"), nullable=True)
+    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("lever_opportunities.id"), nullable=True)
+    effect_id: Mapped[int | None] = mapped_column(nullable=True)
+    kind: Mapped[str] = mapped_column(String(24))  # webhook, decision, email, lever_write, retry, failure
+    outcome: Mapped[str] = mapped_column(String(12), default="ok")  # ok, failed, info, waiting
+    summary: Mapped[str] = mapped_column(String(500))
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(TS, default=utcnow)

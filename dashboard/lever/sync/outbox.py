@@ -1,0 +1,137 @@
+"""The effects queue: enqueue idempotently, claim due rows, record outcomes, retry with backoff.
+
+Performing a row is `performers.perform(effect)`; this module only moves rows between states:
+pending → claimed → done | dead | needs_decision. A claim is an atomic compare-and-set UPDATE,
+so any number of workers can share the queue without doing a row twice.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, or_, select, update
+
+from dashboard.core.clock import as_utc, utcnow
+from dashboard.extensions import db
+from dashboard.lever.sync.models import Effect
+
+MAX_ATTEMPTS = 8
+SAFE_TO_REPEAT = {"inherit_tags", "add_link", "status_tag"}  # set semantics in Lever
+
+
+def enqueue(*, organisation_id: int, kind: str, key: str, connection_id: int | None = None,
+            opportunity_id: int | None = None, attempt_id: int | None = None,
+            candidate_id: int | None = None, payload: dict | None = None) -> Effect | None:
+    """Queue an effect unless one with the same idempotency key exists. Returns the new row or None."""
+    exists = db.session.scalar(select(Effect.id).where(Effect.idempotency_key == key))
+    if exists is not None:
+        return None
+    for pending in db.session.new:  # queued earlier in this same transaction
+        if isinstance(pending, Effect) and pending.idempotency_key == key:
+            return None
+    effect = Effect(organisation_id=organisation_id, connection_id=connection_id, kind=kind,
+                    idempotency_key=key, opportunity_id=opportunity_id, attempt_id=attempt_id,
+                    candidate_id=candidate_id, payload=payload or {}, state="pending",
+                    next_try_at=utcnow())
+    db.session.add(effect)
+    return effect
+
+
+def claim_timeout() -> timedelta:
+    """How long a claim may stand before its worker is presumed dead."""
+    return timedelta(seconds=current_app.config.get("EFFECT_CLAIM_TIMEOUT", 120))
+
+
+def due_ids(paused_connection_ids: set[int], limit: int = 20, now: datetime | None = None) -> list[int]:
+    """Ids of pending rows whose time has come, oldest first, skipping paused connections."""
+    now = now or utcnow()
+    query = select(Effect.id).where(Effect.state == "pending", Effect.next_try_at <= now)
+    if paused_connection_ids:
+        query = query.where(or_(Effect.connection_id.is_(None),
+                                Effect.connection_id.not_in(paused_connection_ids)))
+    query = query.order_by(Effect.next_try_at, Effect.id).limit(limit)
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(db.session.scalars(query))
+
+
+def claim(effect_id: int, worker_id: str) -> bool:
+    """Atomically move one row from pending to claimed; False when someone else got it."""
+    result = db.session.execute(
+        update(Effect)
+        .where(Effect.id == effect_id, Effect.state == "pending")
+        .values(state="claimed", claimed_at=utcnow(), claimed_by=worker_id, attempts=Effect.attempts + 1)
+    )
+    return result.rowcount == 1
+
+
+def mark_done(effect: Effect) -> None:
+    """The effect happened."""
+    effect.state = "done"
+    effect.done_at = utcnow()
+    effect.last_error = None
+    effect.outcome_unknown = False
+
+
+def backoff(attempts: int, base: float = 5.0, cap: float = 3600.0) -> timedelta:
+    """Exponential backoff with full jitter."""
+    return timedelta(seconds=random.uniform(0, min(cap, base * (2 ** max(0, attempts - 1)))) + 1)
+
+
+def mark_retry(effect: Effect, error: str, *, delay: timedelta | None = None, count: bool = True,
+               outcome_unknown: bool = False) -> bool:
+    """Schedule another try; returns False (and marks the row dead) when attempts are used up."""
+    effect.last_error = error[:2000]
+    effect.outcome_unknown = effect.outcome_unknown or outcome_unknown
+    if not count:
+        effect.attempts = max(0, effect.attempts - 1)
+    if effect.attempts >= MAX_ATTEMPTS:
+        effect.state = "dead"
+        return False
+    effect.state = "pending"
+    effect.next_try_at = utcnow() + (delay if delay is not None else backoff(effect.attempts))
+    return True
+
+
+def mark_dead(effect: Effect, error: str) -> None:
+    """A permanent failure: kept for a person to look at and retry."""
+    effect.state = "dead"
+    effect.last_error = error[:2000]
+
+
+def release_stale_claims(now: datetime | None = None) -> int:
+    """Rows claimed by a worker that died: Lever writes go back to pending (they look before
+    writing again); an email whose send may have happened waits for a human (needs_decision),
+    unless the message is provably not sent."""
+    from dashboard.lever.sync import performers
+
+    now = now or utcnow()
+    cutoff = now - claim_timeout()
+    query = select(Effect).where(Effect.state == "claimed", Effect.claimed_at < cutoff)
+    if db.engine.dialect.name == "postgresql":  # two workers must not both release (and re-queue) one row
+        query = query.with_for_update(skip_locked=True)
+    stale = db.session.scalars(query).all()
+    for effect in stale:
+        if as_utc(effect.claimed_at) >= cutoff:
+            continue
+        performers.recover_stale(effect)
+    return len(stale)
+
+
+def retry_now(effect: Effect) -> None:
+    """A person asked to retry a dead or undecided row: give it fresh attempts."""
+    effect.outcome_unknown = effect.outcome_unknown or effect.state == "needs_decision"
+    effect.state = "pending"
+    effect.attempts = 0
+    effect.next_try_at = utcnow()
+    effect.last_error = None
+
+
+def pending_count(organisation_id: int) -> int:
+    """Rows of an organisation still waiting to be performed."""
+    return db.session.scalar(select(func.count(Effect.id)).where(
+        Effect.organisation_id == organisation_id, Effect.state.in_(("pending", "claimed")))) or 0
+
+

@@ -1,0 +1,199 @@
+"""Periodic Lever jobs: refresh the catalog, reconcile opportunities, keep tokens alive.
+
+Each job takes a connection id, reads what it needs, commits as it goes and is safe to run
+twice: the rules are idempotent and the watermark only moves after a complete pass.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from dashboard.core.clock import as_utc, utcnow
+from dashboard.extensions import db
+from dashboard.jobs.models import ReconcileState
+from dashboard.lever.connection.models import LeverConnection
+from dashboard.lever.sync import catalog, rules
+from dashboard.lever.sync.models import Effect, Invitation, LeverOpportunity, LeverPosting
+
+log = logging.getLogger(__name__)
+POSTINGS_PER_CALL = 50
+
+
+class CallCounter:
+    """Counts the Lever HTTP attempts made through the clients it is attached to."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.by_method: Counter = Counter()
+
+    @property
+    def total(self) -> int:
+        """All calls counted so far."""
+        return sum(self.by_method.values())
+
+    @property
+    def writes(self) -> int:
+        """Calls that change something in Lever (anything but GET)."""
+        return sum(n for method, n in self.by_method.items() if method != "GET")
+
+    def attach(self, client):
+        """Chain this counter onto the client's `on_call` hook; returns the client."""
+        previous = client.on_call
+
+        def counted(method, path, status, seconds):
+            with self._lock:
+                self.by_method[method] += 1
+            if previous is not None:
+                previous(method, path, status, seconds)
+
+        client.on_call = counted
+        return client
+
+
+def connected_connections() -> list[tuple[int, int]]:
+    """(connection id, organisation id) of every connected organisation."""
+    rows = db.session.execute(select(LeverConnection.id, LeverConnection.organisation_id).where(
+        LeverConnection.status == "connected").order_by(LeverConnection.id)).all()
+    return [(cid, oid) for cid, oid in rows]
+
+
+def _client(connection: LeverConnection, counter: CallCounter | None):
+    from dashboard.lever.connection.clients import client_for
+
+    client = client_for(connection)
+    return counter.attach(client) if counter is not None else client
+
+
+def _connection(connection_id: int) -> LeverConnection:
+    connection = db.session.get(LeverConnection, connection_id)
+    if connection is None:
+        raise LookupError(f"Lever connection {connection_id} does not exist.")
+    return connection
+
+
+def refresh_catalog(connection_id: int, counter: CallCounter | None = None) -> dict:
+    """Re-read postings and stages; report how many postings are linked and their tag warnings."""
+    connection = _connection(connection_id)
+    client = _client(connection, counter)
+    postings = catalog.refresh_postings(connection, client)
+    stages = catalog.refresh_stages(connection, client)
+    linked, warnings = 0, 0
+    for posting in db.session.scalars(select(LeverPosting).where(LeverPosting.connection_id == connection.id)):
+        resolution = catalog.resolve_posting(connection, posting, client)
+        linked += int(resolution.linked)
+        warnings += len(resolution.warnings)
+    db.session.commit()
+    return {"postings": postings, "stages": len(stages), "linked": linked, "warnings": warnings}
+
+
+def reconcile_state(connection: LeverConnection) -> ReconcileState:
+    """The connection's reconciliation progress row, created on first use."""
+    state = db.session.get(ReconcileState, connection.id)
+    if state is None:
+        state = ReconcileState(connection_id=connection.id, organisation_id=connection.organisation_id,
+                               listed_postings=[])
+        db.session.add(state)
+        db.session.flush()
+    return state
+
+
+def linked_postings(connection: LeverConnection, client=None) -> list[str]:
+    """Lever ids of the postings whose tags link an assessment."""
+    rows = db.session.scalars(select(LeverPosting).where(LeverPosting.connection_id == connection.id)
+                              .order_by(LeverPosting.id))
+    return [p.lever_id for p in rows if catalog.resolve_posting(connection, p, client).linked]
+
+
+def _effect_count(connection_id: int) -> int:
+    return db.session.scalar(select(func.count(Effect.id)).where(Effect.connection_id == connection_id)) or 0
+
+
+def _has_pending_writes(opp: LeverOpportunity) -> bool:
+    return db.session.scalar(select(Effect.id).where(
+        Effect.opportunity_id == opp.id, Effect.state.in_(("pending", "claimed"))).limit(1)) is not None
+
+
+def _listings(state: ReconcileState, linked: list[str], overlap_ms: int) -> list[tuple[list[str], int | None]]:
+    """What to list: (posting ids, updated_at_start) pairs. Postings never listed completely, or a
+    requested full pass, are listed without a lower bound."""
+    if state.watermark_ms is None or state.full_pass_requested:
+        return [(linked, None)]
+    known = [p for p in linked if p in (state.listed_postings or [])]
+    fresh = [p for p in linked if p not in (state.listed_postings or [])]
+    return [(known, state.watermark_ms - overlap_ms), (fresh, None)]
+
+
+def reconcile_opportunities(connection_id: int, counter: CallCounter | None = None) -> dict:
+    """List the opportunities of linked jobs changed since the watermark and apply the same rules
+    as webhooks, plus repairs for invited ones. The watermark moves only when the pass completes."""
+    connection = _connection(connection_id)
+    client = _client(connection, counter)
+    state = reconcile_state(connection)
+    started_ms = int(utcnow().timestamp() * 1000)
+    overlap_ms = int(current_app.config.get("RECONCILE_OVERLAP_SECONDS", 300)) * 1000
+    linked = linked_postings(connection, client)
+    full = state.watermark_ms is None or state.full_pass_requested
+    effects_before = _effect_count(connection.id)
+    invited_before = db.session.scalar(select(func.count(Invitation.id)).where(
+        Invitation.organisation_id == connection.organisation_id)) or 0
+    db.session.commit()
+    seen = applied = repairs = 0
+    for postings, since in _listings(state, linked, overlap_ms):
+        for start in range(0, len(postings), POSTINGS_PER_CALL):
+            chunk = postings[start:start + POSTINGS_PER_CALL]
+            for data in client.list_opportunities(posting_id=chunk, updated_at_start=since,
+                                                  expand=("applications",)):
+                seen += 1
+                known = db.session.scalar(select(LeverOpportunity).where(
+                    LeverOpportunity.connection_id == connection.id, LeverOpportunity.lever_id == data["id"]))
+                if not full and known is not None and known.lever_updated_at == data.get("updatedAt"):
+                    continue  # already applied at this version (the overlap window)
+                had_invitation = known is not None and db.session.scalar(select(Invitation.id).where(
+                    Invitation.opportunity_id == known.id).limit(1)) is not None
+                opp = rules.apply_opportunity(connection, client, data, source="reconcile")
+                applied += 1
+                if had_invitation and not _has_pending_writes(opp):
+                    repairs += rules.repair(opp, data)
+                db.session.commit()
+    state = reconcile_state(_connection(connection_id))
+    state.watermark_ms = max(started_ms, state.watermark_ms or 0)
+    state.listed_postings = sorted(set(state.listed_postings or []) | set(linked))
+    state.full_pass_requested = False
+    state.last_completed_at = utcnow()
+    invited_after = db.session.scalar(select(func.count(Invitation.id)).where(
+        Invitation.organisation_id == connection.organisation_id)) or 0
+    changes = {"listed": seen, "applied": applied, "invited": invited_after - invited_before,
+               "repairs": repairs, "effects": _effect_count(connection.id) - effects_before,
+               "full": full}
+    db.session.commit()
+    return changes
+
+
+def refresh_tokens(connection_id: int, counter: CallCounter | None = None) -> dict:
+    """Refresh the access token when under two hours remain, and every connection at least daily."""
+    from dashboard.lever.connection.tokens import ConnectionTokenSource
+
+    ahead = timedelta(seconds=int(current_app.config.get("TOKEN_REFRESH_AHEAD_SECONDS", 7200)))
+    connection = _connection(connection_id)
+    left = connection.expires_in()
+    if left is not None and left < ahead.total_seconds():
+        ConnectionTokenSource(connection_id, refresh_ahead=ahead).access_token()
+        refreshed = True
+    else:
+        refreshed = ConnectionTokenSource(connection_id).keep_alive(max_age=timedelta(hours=23))
+    db.session.rollback()
+    connection = _connection(connection_id)
+    return {"refreshed": int(refreshed),
+            "expires_at": as_utc(connection.expires_at).isoformat() if connection.expires_at else None}
+
+
+def request_full_pass(connection_id: int) -> None:
+    """Make the next opportunities run list every opportunity of linked jobs (no commit)."""
+    connection = _connection(connection_id)
+    reconcile_state(connection).full_pass_requested = True

@@ -1,0 +1,376 @@
+"""Sync rules: plain functions over our database and Lever's state (DESIGN.md "Rules").
+
+The same functions run for a webhook, a reconciliation pass or a button. They decide and queue
+effects (outbox rows) in the caller's transaction; they never speak to Lever except through the
+`client` they are given for reads.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from dashboard.attempts import services as attempts
+from dashboard.attempts.models import Attempt
+from dashboard.core.clock import as_utc, utcnow
+from dashboard.extensions import db
+from dashboard.lever.sync import catalog, history, outbox
+from dashboard.lever.sync import tags as tag_rules
+from dashboard.lever.sync.models import Effect, FeedbackForm, Invitation, LeverOpportunity, LeverPosting
+
+ACTIVE = ("invited", "in_progress", "completed")
+
+
+def upsert_opportunity(connection, data: dict) -> tuple[LeverOpportunity, bool]:
+    """Store what Lever says of one opportunity; (row, first time seen)."""
+    opp = db.session.scalar(select(LeverOpportunity).where(
+        LeverOpportunity.connection_id == connection.id, LeverOpportunity.lever_id == data["id"]))
+    is_new = opp is None
+    if is_new:
+        opp = LeverOpportunity(organisation_id=connection.organisation_id, connection_id=connection.id,
+                               lever_id=data["id"])
+        db.session.add(opp)
+    emails = [e for e in (data.get("emails") or []) if isinstance(e, str) and "@" in e]
+    opp.email = emails[0].strip().lower() if emails else None
+    opp.name = str(data.get("name") or "")[:300] or None
+    stage = data.get("stage")
+    opp.stage_lever_id = (stage.get("id") if isinstance(stage, dict) else stage) or None
+    opp.archived = bool(data.get("archived"))
+    opp.posting_lever_id = _posting_of(data) or opp.posting_lever_id
+    urls = data.get("urls") if isinstance(data.get("urls"), dict) else {}
+    opp.profile_url = urls.get("show") or opp.profile_url
+    if isinstance(data.get("updatedAt"), int):
+        opp.lever_updated_at = data["updatedAt"]
+    opp.last_synced_at = utcnow()
+    db.session.flush()
+    return opp, is_new
+
+
+def _posting_of(data: dict) -> str | None:
+    for application in data.get("applications") or []:
+        posting = application.get("posting") if isinstance(application, dict) else None
+        if isinstance(posting, dict):
+            posting = posting.get("id")
+        if posting:
+            return str(posting)
+    return None
+
+
+def apply_opportunity(connection, client, data: dict, *, source: str, to_stage_id: str | None = None
+                      ) -> LeverOpportunity:
+    """Run every rule for one opportunity as Lever now shows it."""
+    opp, is_new = upsert_opportunity(connection, data)
+    hired_now = source == "candidateHired"
+    if hired_now:
+        opp.hired = True
+    if opp.deleted:
+        return opp
+    posting = catalog.get_posting(connection, client, opp.posting_lever_id) if opp.posting_lever_id else None
+    if posting is None:
+        if is_new:
+            _note(opp, "decision", "Not linked: the opportunity has no job posting.", "info")
+        return opp
+    res = catalog.resolve_posting(connection, posting, client)
+    if not res.linked:
+        if is_new:
+            _note(opp, "decision", f"Not linked: job “{posting.text}” has no assessment tag.", "info")
+        return opp
+    inherited = None
+    if not opp.tags_inherited:
+        inherited = tag_rules.inherited_tags(connection.tag_brand or "Alooba", posting.tags or [])
+        opp.tags_inherited = True
+    _decide(connection, client, opp, res, data, source, to_stage_id, is_new)
+    if inherited is not None:
+        _queue_inherited(connection, opp, inherited)
+    return opp
+
+
+def _queue_inherited(connection, opp: LeverOpportunity, inherited: list[str]) -> None:
+    """Queue the job's assessment tags for a first-seen opportunity: riding on the status-tag write
+    queued in this same pass (one addTags instead of two), else as their own write."""
+    db.session.flush()
+    status = db.session.scalar(select(Effect).where(
+        Effect.opportunity_id == opp.id, Effect.kind == "status_tag", Effect.state == "pending",
+        Effect.attempts == 0).order_by(Effect.id.desc()).limit(1))
+    if status is not None:
+        status.payload = {**(status.payload or {}), "tags": list(inherited)}
+        return
+    outbox.enqueue(organisation_id=opp.organisation_id, kind="inherit_tags", key=f"inherit:{opp.id}",
+                   connection_id=connection.id, opportunity_id=opp.id, candidate_id=opp.candidate_id,
+                   payload={"tags": inherited})
+
+
+def _decide(connection, client, opp: LeverOpportunity, res, data: dict, source: str, to_stage_id: str | None,
+            is_new: bool) -> None:
+    """Archived, hired, waiting for a stage or the backfill decision, else invite."""
+    hired_now = source == "candidateHired"
+    if opp.archived:
+        cancel_open_invitations(opp, "archived in Lever")
+        if is_new or source != "reconcile":
+            _note(opp, "decision", "Not invited: the opportunity is archived.", "info")
+        return
+    if opp.hired:
+        if hired_now:
+            _note(opp, "decision", "Hired in Lever: reminders stopped.", "info")
+        return
+    trigger = "application"
+    if res.waits_for_stage:
+        wanted = " or ".join(f"“{s}”" for s in res.stage_names)
+        if res.blocked:
+            _note(opp, "decision", f"Waiting: stage {wanted} does not exist in Lever; fix the job's tag.",
+                  "waiting", once=True)
+            return
+        reached = opp.stage_lever_id in res.stage_ids or (to_stage_id in res.stage_ids)
+        if not reached:
+            _note(opp, "decision", f"Waiting for stage {wanted}.", "waiting", once=True)
+            return
+        names = catalog.stage_names(connection)
+        trigger = f"reached stage “{names.get(opp.stage_lever_id) or names.get(to_stage_id, '?')}”"
+    if _held_for_backfill(connection, opp, data, res.waits_for_stage, to_stage_id):
+        return
+    for assessment_id in res.assessment_ids:
+        invite(connection, opp, assessment_id, trigger)
+
+
+BACKFILL_WAITING = "Waiting for the backfill decision: in Lever before the connection was made."
+BACKFILL_SKIPPED = "Not invited: in Lever before the connection, and only new candidates are invited."
+
+
+def trigger_time_ms(data: dict, stage_id: str | None) -> int | None:
+    """When the opportunity met its trigger (Lever ms): entering `stage_id`, else its creation."""
+    if stage_id:
+        entered = [c.get("updatedAt") for c in data.get("stageChanges") or []
+                   if isinstance(c, dict) and c.get("toStageId") == stage_id and isinstance(c.get("updatedAt"), int)]
+        if entered:
+            return max(entered)
+    created = data.get("createdAt")
+    return created if isinstance(created, int) else None
+
+
+def _held_for_backfill(connection, opp: LeverOpportunity, data: dict, by_stage: bool,
+                       to_stage_id: str | None) -> bool:
+    """True (with a history line) when the trigger predates the connection and the admin has not
+    chosen to invite those candidates ('all'); new triggers are never held."""
+    if connection.backfill_decision == "all" or connection.connected_at is None:
+        return False
+    if db.session.scalar(select(Invitation.id).where(Invitation.opportunity_id == opp.id).limit(1)):
+        return False
+    when = trigger_time_ms(data, (to_stage_id or opp.stage_lever_id) if by_stage else None)
+    if when is None or when >= int(as_utc(connection.connected_at).timestamp() * 1000):
+        return False
+    if connection.backfill_decision == "new_only":
+        _note(opp, "decision", BACKFILL_SKIPPED, "info", once=True)
+    else:
+        _note(opp, "decision", BACKFILL_WAITING, "waiting", once=True)
+    return True
+
+
+def invite(connection, opp: LeverOpportunity, assessment_id: int, trigger: str) -> Invitation | None:
+    """Invite once per (opportunity, assessment); reuse a recent attempt of the same email."""
+    existing = db.session.scalar(select(Invitation).where(
+        Invitation.opportunity_id == opp.id, Invitation.assessment_id == assessment_id))
+    if existing is not None:
+        return None
+    if not opp.email:
+        _note(opp, "failure", "Not invited: the candidate has no email address in Lever.", "failed", once=True)
+        return None
+    candidate = attempts.find_or_create_candidate(opp.organisation_id, opp.email, opp.name or opp.email)
+    opp.candidate_id = candidate.id
+    attempt = reusable_attempt(candidate.id, assessment_id, connection.reuse_days or 180)
+    reused = attempt is not None
+    if attempt is None:
+        attempt = attempts.create_attempt(opp.organisation_id, candidate.id, assessment_id)
+    invitation = Invitation(organisation_id=opp.organisation_id, opportunity_id=opp.id,
+                            assessment_id=assessment_id, attempt_id=attempt.id, reused=reused,
+                            trigger=trigger[:200])
+    db.session.add(invitation)
+    db.session.flush()
+    common = {"organisation_id": opp.organisation_id, "connection_id": connection.id,
+              "opportunity_id": opp.id, "candidate_id": candidate.id}
+    if not reused:
+        outbox.enqueue(kind="send_invitation", key=f"invite-email:{attempt.id}", attempt_id=attempt.id,
+                       **common)
+    outbox.enqueue(kind="add_link", key=f"link:{opp.id}:{candidate.id}", **common)
+    enqueue_status(opp)
+    if reused and attempt.status in ("in_progress", "completed"):
+        enqueue_feedback(opp, attempt.id)
+    name = _assessment_name(assessment_id)
+    if reused:
+        _note(opp, "decision", f"Reused the attempt at “{name}” from {as_utc(attempt.invited_at):%d %b %Y}: "
+                               "no second test; results are written to this opportunity too.")
+    else:
+        _note(opp, "decision", f"Invited to “{name}” ({trigger}).")
+    return invitation
+
+
+def reusable_attempt(candidate_id: int, assessment_id: int, reuse_days: int) -> Attempt | None:
+    """The candidate's live attempt at this assessment from within the reuse window, if any."""
+    since = utcnow() - timedelta(days=reuse_days)
+    return db.session.scalar(select(Attempt).where(
+        Attempt.candidate_id == candidate_id, Attempt.assessment_id == assessment_id,
+        Attempt.status.in_(ACTIVE), Attempt.invited_at >= since,
+    ).order_by(Attempt.invited_at.desc()).limit(1))
+
+
+def cancel_open_invitations(opp: LeverOpportunity, reason: str) -> int:
+    """Cancel this opportunity's invitations not yet started (attempts used by no other live
+    opportunity); the status tag follows."""
+    cancelled = 0
+    for invitation in db.session.scalars(select(Invitation).where(Invitation.opportunity_id == opp.id)):
+        attempt = db.session.get(Attempt, invitation.attempt_id)
+        if attempt is None or attempt.status != "invited" or _shared_with_live(invitation):
+            continue
+        attempts.cancel_attempt(attempt.id, reason)
+        cancelled += 1
+        _note(opp, "decision", f"Invitation to “{_assessment_name(invitation.assessment_id)}” cancelled: "
+                               f"{reason}.")
+    if cancelled:
+        enqueue_status(opp)
+    return cancelled
+
+
+def _shared_with_live(invitation: Invitation) -> bool:
+    others = db.session.scalars(select(LeverOpportunity).join(
+        Invitation, Invitation.opportunity_id == LeverOpportunity.id).where(
+        Invitation.attempt_id == invitation.attempt_id, Invitation.id != invitation.id)).all()
+    return any(not (o.archived or o.deleted) for o in others)
+
+
+def desired_status(opp: LeverOpportunity) -> str | None:
+    """The one status tag this opportunity should carry (least advanced live attempt), or None."""
+    statuses = set(db.session.scalars(select(Attempt.status).join(
+        Invitation, Invitation.attempt_id == Attempt.id).where(Invitation.opportunity_id == opp.id)))
+    if "invited" in statuses:
+        return tag_rules.STATUS_INVITED
+    if "in_progress" in statuses:
+        return tag_rules.STATUS_IN_PROGRESS
+    if "completed" in statuses:
+        return tag_rules.STATUS_COMPLETED
+    return None
+
+
+def _enqueue_coalesced(opp: LeverOpportunity, kind: str, attempt_id: int | None = None) -> None:
+    """Queue a convergent effect unless one for the same target is still waiting."""
+    waiting = db.session.scalar(select(Effect.id).where(
+        Effect.opportunity_id == opp.id, Effect.kind == kind, Effect.state == "pending",
+        Effect.attempt_id == attempt_id if attempt_id is not None else Effect.attempt_id.is_(None)))
+    if waiting is not None:
+        return
+    for new in db.session.new:
+        if isinstance(new, Effect) and new.kind == kind and new.opportunity_id == opp.id \
+                and new.attempt_id == attempt_id:
+            return
+    outbox.enqueue(organisation_id=opp.organisation_id, kind=kind, key=f"{kind}:{opp.id}:{uuid.uuid4().hex}",
+                   connection_id=opp.connection_id, opportunity_id=opp.id, attempt_id=attempt_id,
+                   candidate_id=opp.candidate_id)
+
+
+def enqueue_status(opp: LeverOpportunity) -> None:
+    """Bring the opportunity's status tag to `desired_status` (computed when performed)."""
+    _enqueue_coalesced(opp, "status_tag")
+
+
+def enqueue_feedback(opp: LeverOpportunity, attempt_id: int) -> None:
+    """Create or update our feedback form for (opportunity, attempt) with the current scores."""
+    _enqueue_coalesced(opp, "feedback", attempt_id)
+
+
+def forget_opportunity(connection, lever_id: str) -> LeverOpportunity | None:
+    """candidateDeleted: stop all sync for it and drop the Lever data we kept about it."""
+    opp = db.session.scalar(select(LeverOpportunity).where(
+        LeverOpportunity.connection_id == connection.id, LeverOpportunity.lever_id == lever_id))
+    if opp is None or opp.deleted:
+        return opp
+    opp.deleted = True
+    opp.name = opp.email = opp.profile_url = opp.stage_lever_id = None
+    for effect in db.session.scalars(select(Effect).where(
+            Effect.opportunity_id == opp.id, Effect.state.in_(("pending", "dead", "needs_decision")))):
+        effect.state = "cancelled"
+        effect.last_error = "opportunity deleted in Lever"
+    for form in db.session.scalars(select(FeedbackForm).where(FeedbackForm.opportunity_id == opp.id)):
+        db.session.delete(form)
+    _note(opp, "decision", "Deleted in Lever: sync stopped and the Lever data kept about it removed.")
+    return opp
+
+
+def on_attempt_event(attempt_id: int, *, feedback: bool, status: bool) -> None:
+    """A platform event on an attempt: queue status-tag and feedback writes for its opportunities."""
+    rows = db.session.scalars(select(LeverOpportunity).join(
+        Invitation, Invitation.opportunity_id == LeverOpportunity.id).where(
+        Invitation.attempt_id == attempt_id, LeverOpportunity.deleted.is_(False))).all()
+    for opp in rows:
+        if status:
+            enqueue_status(opp)
+        if feedback:
+            enqueue_feedback(opp, attempt_id)
+
+
+def _assessment_name(assessment_id: int) -> str:
+    from dashboard.assessments.models import Assessment
+
+    assessment = db.session.get(Assessment, assessment_id)
+    return assessment.name if assessment else f"#{assessment_id}"
+
+
+def _note(opp: LeverOpportunity, kind: str, summary: str, outcome: str = "ok", *, once: bool = False) -> None:
+    """History line for this opportunity; `once` skips it when the latest line already says it."""
+    if once:
+        from dashboard.lever.sync.models import SyncEvent
+
+        last = db.session.scalar(select(SyncEvent.summary).where(
+            SyncEvent.opportunity_id == opp.id).order_by(SyncEvent.id.desc()).limit(1))
+        if last == summary:
+            return
+    history.record(opp.organisation_id, kind, summary, candidate_id=opp.candidate_id, opportunity_id=opp.id,
+                   outcome=outcome)
+
+
+def repair(opp: LeverOpportunity, data: dict) -> int:
+    """Put back what drifted in Lever: missing inherited tags, link or status tag; unwritten feedback.
+    `data` is the opportunity as just read. Returns how many repairs were queued."""
+    from dashboard.attempts.services import candidate_profile_link
+    from dashboard.lever.connection.models import LeverConnection
+
+    if opp.deleted or opp.candidate_id is None:
+        return 0
+    connection = db.session.get(LeverConnection, opp.connection_id)
+    brand = connection.tag_brand or "Alooba"
+    tags = set(data.get("tags") or [])
+    links = set(data.get("links") or [])
+    queued = 0
+    status = desired_status(opp)
+    wanted = tag_rules.status_tag(brand, status) if status else None
+    present = [t for t in tag_rules.all_status_tags(brand) if t in tags]
+    if (wanted and wanted not in tags) or [t for t in present if t != wanted]:
+        enqueue_status(opp)
+        queued += 1
+    from dashboard.attempts.models import Candidate
+
+    candidate = db.session.get(Candidate, opp.candidate_id)
+    if candidate_profile_link(candidate) not in links:
+        outbox.enqueue(organisation_id=opp.organisation_id, kind="add_link",
+                       key=f"link:{opp.id}:{candidate.id}:{uuid.uuid4().hex}", connection_id=opp.connection_id,
+                       opportunity_id=opp.id, candidate_id=candidate.id)
+        queued += 1
+    posting = db.session.scalar(select(LeverPosting).where(
+        LeverPosting.connection_id == opp.connection_id, LeverPosting.lever_id == opp.posting_lever_id))
+    missing = [t for t in tag_rules.inherited_tags(brand, posting.tags if posting else []) if t not in tags]
+    if missing:
+        outbox.enqueue(organisation_id=opp.organisation_id, kind="inherit_tags",
+                       key=f"inherit:{opp.id}:{uuid.uuid4().hex}", connection_id=opp.connection_id,
+                       opportunity_id=opp.id, candidate_id=opp.candidate_id, payload={"tags": missing})
+        queued += 1
+    for invitation in db.session.scalars(select(Invitation).where(Invitation.opportunity_id == opp.id)):
+        attempt = db.session.get(Attempt, invitation.attempt_id)
+        if attempt.status not in ("in_progress", "completed") or attempt.final_score is None:
+            continue
+        form = db.session.scalar(select(FeedbackForm).where(
+            FeedbackForm.opportunity_id == opp.id, FeedbackForm.attempt_id == attempt.id))
+        if form is None or form.lever_feedback_id is None:
+            enqueue_feedback(opp, attempt.id)
+            queued += 1
+    if queued:
+        _note(opp, "decision", f"Repairing {queued} thing(s) that differ in Lever.", "info")
+    return queued

@@ -1,0 +1,1 @@
+"""The integration's dashboard pages and their read models."""

@@ -1,0 +1,252 @@
+"""Read models for the integration's dashboard pages: bounded queries, paginated, indexed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from sqlalchemy import Index, and_, func, literal_column, or_, select
+
+from dashboard.assessments.models import Assessment
+from dashboard.attempts.models import Attempt, Candidate
+from dashboard.core.params import like_literal
+from dashboard.extensions import db
+from dashboard.lever.sync.models import Effect, Invitation, LeverOpportunity, LeverPosting, SyncEvent
+
+# The candidates list sorted by name walks this index instead of sorting every candidate.
+Index("ix_candidates_organisation_name", Candidate.organisation_id, Candidate.name)
+# Best score first, candidates without a score last, on every engine (NULL sorts differently).
+SCORE_KEY = func.coalesce(Attempt.final_score, literal_column("-1"))  # a literal: the index matches it
+Index("ix_attempts_organisation_score", Attempt.organisation_id, SCORE_KEY, Attempt.id)
+Index("ix_attempts_organisation_status_score", Attempt.organisation_id, Attempt.status, SCORE_KEY, Attempt.id)
+Index("ix_attempts_organisation_status", Attempt.organisation_id, Attempt.status, Attempt.id)
+# Newest applications first, for a whole organisation or one job.
+Index("ix_lever_opportunities_organisation_id_id", LeverOpportunity.organisation_id, LeverOpportunity.id)
+Index("ix_lever_opportunities_organisation_posting", LeverOpportunity.organisation_id,
+      LeverOpportunity.posting_lever_id, LeverOpportunity.id)
+# The "sync failed/pending" filters read the few outbox rows in those states.
+Index("ix_lever_effects_organisation_state", Effect.organisation_id, Effect.state, Effect.opportunity_id)
+# Search is a prefix search on the lower-cased name (and on the email, through its unique index).
+Index("ix_candidates_organisation_lower_name", Candidate.organisation_id, func.lower(Candidate.name))
+
+PAGE_SIZE = 25
+SYNC_STATES = ("ok", "pending", "failed")
+FAILED_STATES = ("dead", "needs_decision")
+PENDING_STATES = ("pending", "claimed")
+
+
+class CandidateRow(NamedTuple):
+    """One line of the candidates list: plain values, no ORM entities."""
+
+    invitation_id: int
+    opportunity_id: int
+    candidate_id: int
+    name: str | None
+    email: str
+    status: str
+    final_score: float | None
+    evaluation_state: str
+    assessment_id: int
+    posting_lever_id: str | None
+    profile_url: str | None
+    job: str | None = None
+    assessment: str | None = None
+    passing_score: float | None = None
+    sync: str = "ok"
+
+
+@dataclass
+class Page:
+    """One page of rows and what the pager needs ("next" without a total: counting every match of a
+    broad filter would read the whole list on each view)."""
+
+    rows: list
+    page: int
+    has_next: bool
+
+
+_COLUMNS = (Invitation.id, Invitation.opportunity_id, Candidate.id, Candidate.name, Candidate.email, Attempt.status,
+            Attempt.final_score, Attempt.evaluation_state, Invitation.assessment_id,
+            LeverOpportunity.posting_lever_id, LeverOpportunity.profile_url)
+
+
+def candidate_rows(organisation_id: int, *, q: str = "", posting: str = "", assessment_id: int | None = None,
+                   status: str = "", sync: str = "", sort: str = "recent", page: int = 1,
+                   jobs: dict[str, str] | None = None, assessments: dict[int, tuple[str, float]] | None = None
+                   ) -> Page:
+    """Candidates invited through Lever: one row per (opportunity, assessment), PAGE_SIZE per page.
+
+    `jobs` (posting id → title) and `assessments` (id → (name, passing score)) are the small lookup
+    tables the page already read for its filters; they name the rows without joining them per row."""
+    by_candidate = bool(q) or sort == "name"
+    by_attempt = by_candidate or bool(status) or sort in ("score", "status")
+    # The page's invitation ids first, joining only what the filter and order need (a deep page skips
+    # index entries, not joined rows); then the columns of those 25 rows.
+    query = (select(Invitation.id)
+             .join(LeverOpportunity, LeverOpportunity.id == Invitation.opportunity_id)
+             .where(Invitation.organisation_id == organisation_id, LeverOpportunity.deleted.is_(False)))
+    if by_attempt:
+        query = query.join(Attempt, Attempt.id == Invitation.attempt_id)
+    if by_candidate:
+        query = query.join(Candidate, Candidate.id == Attempt.candidate_id).where(
+            Candidate.organisation_id == organisation_id)
+    elif by_attempt:
+        query = query.where(Attempt.organisation_id == organisation_id)
+    else:
+        query = query.where(LeverOpportunity.organisation_id == organisation_id)
+    query = _filtered(query, organisation_id, q=q, posting=posting, assessment_id=assessment_id, status=status,
+                      sync=sync)
+    # Each order starts with the columns of one index on the table that drives the query, so a page is
+    # read by walking that index; the last key only orders the invitations of one opportunity/attempt.
+    order = {
+        "name": (Candidate.name, Candidate.id, Invitation.id),
+        "score": (SCORE_KEY.desc(), Attempt.id.desc(), Invitation.id.desc()),
+        "status": (Attempt.status.desc(), Attempt.id.desc(), Invitation.id.desc()),  # invited first
+    }.get(sort, (LeverOpportunity.id.desc(), Invitation.id.desc()))
+    page = max(1, page)
+    ids = db.session.scalars(query.order_by(*order).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    if not ids and page > 1:  # past the end (an old link): show the last page instead
+        total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        last = max(1, -(-total // PAGE_SIZE))
+        if last < page:
+            return candidate_rows(organisation_id, q=q, posting=posting, assessment_id=assessment_id,
+                                  status=status, sync=sync, sort=sort, page=last, jobs=jobs,
+                                  assessments=assessments)
+    position = {inv_id: n for n, inv_id in enumerate(ids[:PAGE_SIZE])}
+    found = sorted(db.session.execute(
+        select(*_COLUMNS)
+        .join(LeverOpportunity, LeverOpportunity.id == Invitation.opportunity_id)
+        .join(Attempt, Attempt.id == Invitation.attempt_id)
+        .join(Candidate, Candidate.id == Attempt.candidate_id)
+        .where(Invitation.id.in_(position))).all(), key=lambda r: position[r[0]]) if position else []
+    rows = [CandidateRow(*r) for r in found]
+    return Page(rows=_named(organisation_id, rows, jobs, assessments), page=page, has_next=len(ids) > PAGE_SIZE)
+
+
+def _named(organisation_id: int, rows: list[CandidateRow], jobs: dict[str, str] | None,
+           assessments: dict[int, tuple[str, float]] | None) -> list[CandidateRow]:
+    """Add job title, assessment name and pass mark, and the sync state of each row's opportunity (one
+    query over this page's opportunities)."""
+    if not rows:
+        return rows
+    jobs = job_titles(organisation_id) if jobs is None else jobs
+    assessments = assessment_names(organisation_id) if assessments is None else assessments
+    states: dict[int, set[str]] = {}
+    for opp_id, state in db.session.execute(select(Effect.opportunity_id, Effect.state).where(
+            Effect.opportunity_id.in_({r.opportunity_id for r in rows}),
+            Effect.state.in_(FAILED_STATES + PENDING_STATES)).distinct()):
+        states.setdefault(opp_id, set()).add(state)
+    out = []
+    for row in rows:
+        name, passing = assessments.get(row.assessment_id, ("?", None))
+        seen = states.get(row.opportunity_id, set())
+        sync = "failed" if seen & set(FAILED_STATES) else "pending" if seen else "ok"
+        out.append(row._replace(job=jobs.get(row.posting_lever_id or ""), assessment=name, passing_score=passing,
+                                sync=sync))
+    return out
+
+
+def job_titles(organisation_id: int) -> dict[str, str]:
+    """Posting id → title for the organisation (a few hundred rows at most)."""
+    return dict(db.session.execute(select(LeverPosting.lever_id, LeverPosting.text).where(
+        LeverPosting.organisation_id == organisation_id)).all())
+
+
+def assessment_names(organisation_id: int) -> dict[int, tuple[str, float]]:
+    """Assessment id → (name, passing score) for the organisation."""
+    return {i: (n, p) for i, n, p in db.session.execute(select(
+        Assessment.id, Assessment.name, Assessment.passing_score).where(
+        Assessment.organisation_id == organisation_id))}
+
+
+def prefix_match(q: str):
+    """Names or email addresses starting with `q` (case-insensitive), as index range reads: a name
+    range over `lower(name)` and an email range (emails are stored lower-cased), each checked with LIKE
+    so the range bounds never widen the match."""
+    term = q.strip().lower()
+    like = like_literal(term) + "%"
+    upper = term + "\U0010ffff"
+    name = func.lower(Candidate.name)
+    return or_(and_(name >= term, name < upper, name.like(like, escape="\\")),
+               and_(Candidate.email >= term, Candidate.email < upper, Candidate.email.like(like, escape="\\")))
+
+
+def _effect_opportunities(organisation_id: int, states: tuple[str, ...]):
+    """Opportunity ids with an outbox row in one of `states` (a small set: found through the state index)."""
+    return select(Effect.opportunity_id).where(Effect.organisation_id == organisation_id,
+                                               Effect.state.in_(states), Effect.opportunity_id.is_not(None))
+
+
+def _filtered(query, organisation_id: int, *, q: str, posting: str, assessment_id: int | None, status: str,
+              sync: str):
+    """Apply the list filters to the candidates query."""
+    if q:
+        query = query.where(prefix_match(q))
+    if posting:
+        query = query.where(LeverOpportunity.organisation_id == organisation_id,
+                            LeverOpportunity.posting_lever_id == posting)
+    if assessment_id:
+        query = query.where(Invitation.assessment_id == assessment_id)
+    if status:
+        query = query.where(Attempt.status == status)
+    failed = _effect_opportunities(organisation_id, FAILED_STATES)
+    pending = _effect_opportunities(organisation_id, PENDING_STATES)
+    if sync == "failed":
+        query = query.where(Invitation.opportunity_id.in_(failed))
+    elif sync == "pending":
+        query = query.where(Invitation.opportunity_id.in_(pending), Invitation.opportunity_id.not_in(failed))
+    elif sync == "ok":
+        query = query.where(Invitation.opportunity_id.not_in(failed), Invitation.opportunity_id.not_in(pending))
+    return query
+
+
+def history_for_candidate(organisation_id: int, candidate_id: int, limit: int = 200) -> list[SyncEvent]:
+    """The candidate's sync history, newest first (lines from before the invitation included).
+
+    Two index range reads (by candidate, by each opportunity) merged here: one query with an OR makes
+    the planner walk the whole table backwards by id."""
+    opp_ids = list(db.session.scalars(select(LeverOpportunity.id).where(
+        LeverOpportunity.organisation_id == organisation_id, LeverOpportunity.candidate_id == candidate_id)))
+    found = {e.id: e for e in db.session.scalars(select(SyncEvent).where(
+        SyncEvent.organisation_id == organisation_id, SyncEvent.candidate_id == candidate_id,
+    ).order_by(SyncEvent.id.desc()).limit(limit))}
+    for opp_id in opp_ids:
+        found.update((e.id, e) for e in db.session.scalars(select(SyncEvent).where(
+            SyncEvent.opportunity_id == opp_id, SyncEvent.organisation_id == organisation_id,
+        ).order_by(SyncEvent.id.desc()).limit(limit)))
+    return [found[i] for i in sorted(found, reverse=True)[:limit]]
+
+
+def effects_for_candidate(organisation_id: int, candidate_id: int) -> list[Effect]:
+    """Outbox rows of this candidate that are not done: what is waiting or needs a person."""
+    return list(db.session.scalars(select(Effect).where(
+        Effect.organisation_id == organisation_id, Effect.candidate_id == candidate_id,
+        Effect.state.in_(("pending", "claimed", "dead", "needs_decision"))).order_by(Effect.id)))
+
+
+def opportunities_for_candidate(organisation_id: int, candidate_id: int) -> list[LeverOpportunity]:
+    return list(db.session.scalars(select(LeverOpportunity).where(
+        LeverOpportunity.organisation_id == organisation_id, LeverOpportunity.candidate_id == candidate_id
+    ).order_by(LeverOpportunity.id)))
+
+
+def status_counts(organisation_id: int) -> dict[str, int]:
+    """Invitations by attempt status (one aggregate row, no grouping; briefly cached)."""
+    from dashboard.lever.views.overview import cached_aggregate
+
+    return cached_aggregate("status_counts", organisation_id, lambda: _read_status_counts(organisation_id))
+
+
+def _read_status_counts(organisation_id: int) -> dict[str, int]:
+    from dashboard.lever.views.overview import COUNTED_STATUSES, status_sums
+
+    row = db.session.execute(select(*status_sums()).select_from(Invitation)
+                             .join(Attempt, Attempt.id == Invitation.attempt_id)
+                             .where(Invitation.organisation_id == organisation_id)).one()
+    return {s: int(n or 0) for s, n in zip(COUNTED_STATUSES, row, strict=True) if n}
+
+
+def attention_count(organisation_id: int) -> int:
+    """Outbox rows that failed for good or wait for a decision."""
+    return db.session.scalar(select(func.count(Effect.id)).where(
+        Effect.organisation_id == organisation_id, Effect.state.in_(("dead", "needs_decision")))) or 0
