@@ -67,7 +67,7 @@ def _take_steps(life: Lifecycle, email: str, evaluator_id: int) -> None:
 
     from dashboard.attempts import services as attempts
     from dashboard.attempts.models import Attempt, Candidate
-    from dashboard.attempts.scoring import evaluate_attempt
+    from dashboard.attempts.services import evaluate_attempt
     from dashboard.extensions import db
 
     attempt = db.session.scalar(select(Attempt).join(Candidate).where(Candidate.email == email))

@@ -81,8 +81,9 @@ def _measure(connection_id: int, overlap: int, app) -> dict:
     from sqlalchemy import func, select
 
     from dashboard.extensions import db
+    from dashboard.jobs.runs import CallCounter
     from dashboard.lever.sync.models import Effect
-    from dashboard.lever.sync.reconcile import CallCounter, reconcile_opportunities
+    from dashboard.lever.sync.reconcile import reconcile_opportunities
 
     app.config["RECONCILE_OVERLAP_SECONDS"] = overlap
     effects_before = db.session.scalar(select(func.count(Effect.id)))

@@ -226,7 +226,7 @@ def drain(max_rounds: int = 100_000, idle_limit: float = 30.0) -> int:
     from sqlalchemy import func, select
 
     from dashboard.extensions import db
-    from dashboard.lever.sync.inbox import run_once
+    from dashboard.jobs.worker import run_once
     from dashboard.lever.sync.models import Effect, InboxDelivery
 
     idle_since = None

@@ -1,7 +1,9 @@
 """The dashboard: an assessment platform with an embedded Lever integration.
 
-`create_app()` reads as a table of contents: settings, extensions, blueprints,
-error handlers, commands. Nothing starts a thread or touches the database here.
+`create_app()` reads as a table of contents: settings, extensions, blueprints, error handlers,
+commands, background work and the wiring between features. Nothing starts a thread or touches the
+database here. The factory's steps import what they wire when they run: importing `dashboard`
+itself loads no feature.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     register_commands(app)
     register_observability(app)
     register_checks(app)
+    register_jobs(app)
     register_integrations(app)
     return app
 
@@ -47,9 +50,9 @@ def register_request_handling(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind the unbound extensions to this app."""
-    import dashboard.lever.api.pacing_pg  # noqa: F401  (shared Lever pacing buckets)
-    import dashboard.models  # noqa: F401  (every table known to metadata and Alembic)
+    """Bind the unbound extensions to this app; every table known to the metadata (and Alembic)."""
+    import dashboard.models  # noqa: F401
+    from dashboard.accounts.auth import init_login
     from dashboard.extensions import csrf, db, install_sqlite_pragmas, limiter, login_manager, migrate
 
     install_sqlite_pragmas()
@@ -58,13 +61,11 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
-    from dashboard.accounts import auth
-
-    auth.init_login(login_manager)
+    init_login(login_manager)
 
 
 def register_blueprints(app: Flask) -> None:
-    """One blueprint per feature package."""
+    """One blueprint per feature package (the Lever integration: connection, webhooks, pages)."""
     from dashboard.accounts.routes import bp as accounts_bp
     from dashboard.assessments.routes import bp as assessments_bp
     from dashboard.attempts.routes import bp as attempts_bp
@@ -91,23 +92,36 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     """Jinja filters and globals shared by every template."""
+    from dashboard.assessments.rating import rating_for
     from dashboard.core.templating import register
 
     register(app)
+    app.add_template_global(rating_for, "rating_for")
 
 
 def register_commands(app: Flask) -> None:
-    """CLI: users, demo data, worker and scheduler."""
-    from dashboard.commands import register
+    """CLI: users, demo data, Lever keys, worker and scheduler."""
+    from dashboard.accounts.cli import users_cli
+    from dashboard.demo import demo_cli
+    from dashboard.jobs.cli import scheduler_command, worker_command
+    from dashboard.lever.connection.cli import lever_cli
+
+    for command in (users_cli, demo_cli, lever_cli, worker_command, scheduler_command):
+        app.cli.add_command(command)
+
+
+def register_observability(app: Flask) -> None:
+    """Request ids, JSON logs, security headers, `/metrics` (with the queues' gauges) and `/readyz`."""
+    from dashboard.lever.sync.models import Effect, InboxDelivery
+    from dashboard.mail.models import MailMessage
+    from dashboard.observability import register_observability as register
+    from dashboard.observability.metrics import QueueSource, register_queue
 
     register(app)
-
-
-def register_integrations(app: Flask) -> None:
-    """Let the Lever integration listen to the platform's domain events."""
-    from dashboard.lever.sync.subscribers import connect_signals
-
-    connect_signals()
+    register_queue(QueueSource("outbox", "effects", Effect.state, Effect.created_at))
+    register_queue(QueueSource("inbox", "deliveries", InboxDelivery.state, InboxDelivery.received_at))
+    register_queue(QueueSource("mail", "emails", MailMessage.status, MailMessage.created_at, waiting="queued",
+                               finished=("sent", "stored", "failed", "not_sent")))
 
 
 def register_checks(app: Flask) -> None:
@@ -117,8 +131,30 @@ def register_checks(app: Flask) -> None:
     register(app)
 
 
-def register_observability(app: Flask) -> None:
-    """Request ids, JSON logs, security headers, `/metrics` and `/readyz`."""
-    from dashboard.observability import register_observability as register
+def register_jobs(app: Flask) -> None:
+    """The periodic jobs and the worker's steps of every feature, as data for the scheduler and worker."""
+    from dashboard.attempts import jobs as attempt_jobs
+    from dashboard.jobs import worker
+    from dashboard.jobs.registry import JobSpec, Registry, WorkSource, install
+    from dashboard.lever.sync import jobs as lever_jobs
+    from dashboard.mail.delivery import deliver_queued
 
-    register(app)
+    safety_net = JobSpec("outbox", "Queues safety net", lambda counter: {"processed": worker.run_once()},
+                         "SCHEDULE_OUTBOX_SECONDS", 30, misfire_grace_seconds=60)
+    install(app, Registry(jobs=(*lever_jobs.JOBS, safety_net, *attempt_jobs.JOBS),
+                          work=(*lever_jobs.WORK, WorkSource("mail", lambda wid: deliver_queued()))))
+
+
+def register_integrations(app: Flask) -> None:
+    """Let features listen to each other: the Lever integration to the platform's domain events, the
+    mail queue to the account emails it renders when sending."""
+    from flask import current_app
+
+    from dashboard.accounts.services import DEFAULT_SET_PASSWORD_MAX_AGE, build_set_password_email
+    from dashboard.lever.sync.subscribers import connect_signals
+    from dashboard.mail.delivery import register_builder
+
+    connect_signals()
+    register_builder("set_password", lambda message: build_set_password_email(
+        message, current_app.config["PUBLIC_BASE_URL"],
+        int(current_app.config.get("SET_PASSWORD_MAX_AGE", DEFAULT_SET_PASSWORD_MAX_AGE))))

@@ -10,6 +10,8 @@ import os
 import secrets
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
 
@@ -55,7 +57,6 @@ def instance_secret(name: str, factory=lambda: DEV_SECRET_MARKER + secrets.token
 
 
 def _fernet_key() -> str:
-    from cryptography.fernet import Fernet
 
     return Fernet.generate_key().decode()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import click
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from dashboard.accounts import services as accounts
@@ -67,3 +69,14 @@ def load_demo() -> bool:
                              choices=["Idempotence", "Parallelism", "Compression"], correct_choice=0)
     db.session.flush()
     return True
+
+
+demo_cli = AppGroup("demo", help="Demo data for the embedded default.")
+
+
+@demo_cli.command("load")
+def demo_load_command() -> None:
+    """Load the demo organisation, users and assessment when the database is empty."""
+    created = load_demo()
+    db.session.commit()
+    click.echo("demo data loaded" if created else "database not empty: demo data left as it is")

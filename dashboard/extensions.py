@@ -6,7 +6,8 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 
 # Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING = {
@@ -26,8 +27,6 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 def install_sqlite_pragmas() -> None:
     """SQLite as a multi-threaded server database: WAL, and wait for locks instead of failing."""
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
 
     if getattr(install_sqlite_pragmas, "done", False):
         return

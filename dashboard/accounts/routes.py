@@ -1,57 +1,24 @@
-"""Login and logout. (User management lives in `users.py`, registered on this blueprint.)"""
+"""Login and logout, the organisation's users (owners and admins), and the public set-password page
+reached from an emailed link."""
 
 from __future__ import annotations
 
-import time
-
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
-from flask_limiter.util import get_remote_address
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from dashboard.accounts import services
-from dashboard.accounts.auth import safe_next
-from dashboard.accounts.forms import LoginForm
-from dashboard.extensions import db, limiter
+from dashboard.accounts.forms import ChangeRoleForm, InviteUserForm, LoginForm, SetPasswordForm
+from dashboard.accounts.limits import login_limits
+from dashboard.accounts.models import ROLES, User
+from dashboard.core.auth import get_scoped_or_404, role_required, safe_next
+from dashboard.core.boundary import act, attempt
+from dashboard.extensions import db
 
 bp = Blueprint("accounts", __name__)
 
 
-def _login_email() -> str:
-    return (request.form.get("email") or "").strip().lower()[:254]
-
-
-def _address_and_email() -> str:
-    """Failed logins are counted per (client address, email): one attacker cannot lock out others."""
-    return f"{get_remote_address()}|{_login_email()}"
-
-
-def _account() -> str:
-    """...and per account, from any address (an attacker rotating addresses)."""
-    return f"account|{_login_email()}"
-
-
-def _failed(response) -> bool:
-    """Only failed logins count: a successful one redirects."""
-    return response.status_code != 302
-
-
-def _locked_out(limit):
-    """The login page with a clear message, 429 and Retry-After, while a login limit holds."""
-    seconds = max(1, int(limit.reset_at - time.time()))
-    wait = f"{-(-seconds // 60)} minute{'s' if seconds > 60 else ''}"
-    form = LoginForm(formdata=None, email=request.form.get("email", ""), next=request.form.get("next", ""))
-    message = (f"Too many failed logins for this account. For its safety, logging in to it is paused: "
-               f"try again in {wait}.")
-    response = make_response(render_template("accounts/login.html", form=form, locked=message), 429)
-    response.headers["Retry-After"] = str(seconds)
-    return response
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=_address_and_email, methods=["POST"],
-               deduct_when=_failed, on_breach=_locked_out, scope="login-address-email")
-@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], key_func=_account, methods=["POST"],
-               deduct_when=_failed, on_breach=_locked_out, scope="login-account")
+@login_limits
 def login():
     """Email + password login; `next` is followed only when it is a path on this site."""
     if current_user.is_authenticated:
@@ -59,14 +26,12 @@ def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
-        if user is None:
-            flash("Wrong email or password.", "error")
-        else:
+        if user is not None:
             login_user(user)
             return redirect(safe_next(form.next.data, url_for("core.index")))
-    return render_template("accounts/login.html", form=form), 200 if request.method == "GET" else (
-        200 if not form.errors else 400
-    )
+        flash("Wrong email or password.", "error")
+    status = 400 if request.method == "POST" and form.errors else 200
+    return render_template("accounts/login.html", form=form), status
 
 
 @bp.route("/logout", methods=["POST"])
@@ -80,4 +45,110 @@ def logout():
     return redirect(url_for("accounts.login"))
 
 
-from dashboard.accounts import users  # noqa: E402,F401  (registers user-management routes)
+def _brand() -> str:
+    return current_app.config.get("TAG_BRAND", "Alooba")
+
+
+def _role_choices() -> list[tuple[str, str]]:
+    allowed = ROLES if current_user.role == "owner" else tuple(r for r in ROLES if r != "owner")
+    return [(r, r.title()) for r in allowed]
+
+
+def _render_users(form: InviteUserForm, status: int = 200):
+    org_id = current_user.organisation_id
+    return render_template("accounts/users.html", users=services.list_users(org_id), form=form,
+                           role_choices=_role_choices(), all_roles=ROLES,
+                           link_mail=services.last_account_mail(org_id)), status
+
+
+def _report_link(user: User, message, success: str) -> None:
+    """Say what happens to the set-password email just queued."""
+    if message.status == "not_sent":
+        flash(f"{user.email}: the set-password email was not sent. {message.error}", "warning")
+    else:
+        flash(success, "success")
+
+
+@bp.route("/settings/users")
+@role_required("admin")
+def users():
+    """The organisation's users, and the invite form."""
+    form = InviteUserForm()
+    form.role.choices = _role_choices()
+    return _render_users(form)
+
+
+@bp.route("/settings/users", methods=["POST"])
+@role_required("admin")
+def invite_user():
+    """Create a user without a password; their set-password email goes out after the commit."""
+    form = InviteUserForm()
+    form.role.choices = _role_choices()
+    if not form.validate_on_submit():
+        return _render_users(form, 400)
+    outcome = attempt(lambda: services.invite_user(current_user.organisation_id, current_user.id, form.email.data,
+                                                   form.name.data, form.role.data, _brand()))
+    if not outcome.ok:
+        form.email.errors.append(str(outcome.error))
+        return _render_users(form, 400)
+    user, message = outcome.result
+    _report_link(user, message, f"{user.email} was invited as {user.role}; a set-password link is on its way.")
+    return redirect(url_for("accounts.users"))
+
+
+@bp.route("/settings/users/<int:user_id>/role", methods=["POST"])
+@role_required("admin")
+def change_user_role(user_id: int):
+    """Change one member's role."""
+    target = get_scoped_or_404(User, user_id, current_user.organisation_id)
+    form = ChangeRoleForm()
+    if not form.validate_on_submit():
+        flash("Choose one of the listed roles.", "error")
+        return redirect(url_for("accounts.users"))
+    return act(lambda: services.change_role(current_user.organisation_id, current_user.id, target.id,
+                                            form.role.data),
+               url_for("accounts.users"), lambda user: f"{user.email} is now {user.role}.")
+
+
+@bp.route("/settings/users/<int:user_id>/<any(deactivate, reactivate):action>", methods=["POST"])
+@role_required("admin")
+def set_user_active(user_id: int, action: str):
+    """Deactivate a member (every session of theirs ends at once) or let them log in again."""
+    target = get_scoped_or_404(User, user_id, current_user.organisation_id)
+    active = action == "reactivate"
+    return act(lambda: services.set_user_active(current_user.organisation_id, current_user.id, target.id, active),
+               url_for("accounts.users"),
+               f"{target.email} was {'reactivated' if active else 'deactivated and logged out'}.")
+
+
+@bp.route("/settings/users/<int:user_id>/resend", methods=["POST"])
+@role_required("admin")
+def resend_set_password(user_id: int):
+    """Send a fresh set-password link to an active member who has not chosen a password yet."""
+    target = get_scoped_or_404(User, user_id, current_user.organisation_id)
+    outcome = attempt(lambda: services.resend_set_password(current_user.organisation_id, current_user.id,
+                                                           target.id, _brand()))
+    if outcome.ok:
+        _report_link(target, outcome.result[1], f"A new set-password link is on its way to {target.email}.")
+    else:
+        flash(str(outcome.error), "error")
+    return redirect(url_for("accounts.users"))
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+def set_password(token: str):
+    """Choose a password from an emailed link; the link works once."""
+    try:
+        user = services.user_for_password_token(token)
+    except services.AccountError as exc:
+        return render_template("accounts/set_password.html", form=None, error=str(exc)), 400
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        outcome = attempt(lambda: services.set_password_with_token(token, form.password.data))
+        if outcome.ok:
+            login_user(outcome.result)
+            flash("Your password is set. Welcome!", "success")
+            return redirect(url_for("core.index"))
+        form.password.errors.append(str(outcome.error))
+    status = 400 if form.errors else 200
+    return render_template("accounts/set_password.html", form=form, user=user, error=None), status

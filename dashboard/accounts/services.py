@@ -9,11 +9,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 
 from dashboard.accounts.models import ROLES, Organisation, PasswordToken, User
+from dashboard.core.boundary import DomainError
 from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
+from dashboard.mail.delivery import Built
+from dashboard.mail.models import MailMessage
+from dashboard.mail.services import MailError, queue_email
 
 
-class AccountError(ValueError):
+class AccountError(DomainError):
     """A user-facing reason an account change was refused."""
 
 
@@ -95,14 +99,27 @@ def _check_may_manage(acting: User, target: User) -> None:
         raise AccountError("Only an owner can change or deactivate an owner.")
 
 
-def invite_user(organisation_id: int, acting_user_id: int, email: str, name: str, role: str) -> User:
-    """Create a user without a password; the caller emails them a set-password link."""
+def invite_user(organisation_id: int, acting_user_id: int, email: str, name: str, role: str,
+                brand: str = "Alooba") -> tuple[User, MailMessage]:
+    """Create a user without a password and queue their set-password email (sent after the commit)."""
     acting = _acting_manager(organisation_id, acting_user_id)
     if role == "owner" and acting.role != "owner":
         raise AccountError("Only an owner can add another owner.")
     if not (name or "").strip():
         raise AccountError("A name is required.")
-    return create_user(organisation_id, email, role, name=name)
+    user = create_user(organisation_id, email, role, name=name)
+    return user, queue_set_password_email(user, acting.name or acting.email, brand)
+
+
+def resend_set_password(organisation_id: int, acting_user_id: int, user_id: int,
+                        brand: str = "Alooba") -> tuple[User, MailMessage]:
+    """Queue a fresh set-password email for an active member who has not chosen a password yet."""
+    acting = _acting_manager(organisation_id, acting_user_id)
+    target = _member(organisation_id, user_id)
+    if not target.active or target.password_hash:
+        raise AccountError("Only active users who have not chosen a password yet can get a new link.")
+    _check_may_manage(acting, target)
+    return target, queue_set_password_email(target, acting.name or acting.email, brand)
 
 
 def change_role(organisation_id: int, acting_user_id: int, user_id: int, role: str) -> User:
@@ -200,6 +217,43 @@ def revoke_password_tokens(user_id: int, now: datetime | None = None) -> None:
     was deactivated)."""
     db.session.execute(update(PasswordToken).where(
         PasswordToken.user_id == user_id, PasswordToken.used_at.is_(None)).values(used_at=now or utcnow()))
+
+
+def set_password_link(user: User, base_url: str, max_age: int = DEFAULT_SET_PASSWORD_MAX_AGE) -> str:
+    """A new single-use, expiring set-password link for `user` (only its hash is stored)."""
+    return f"{base_url.rstrip('/')}/set-password/{issue_password_token(user, max_age)}"
+
+
+def queue_set_password_email(user: User, invited_by: str, brand: str) -> MailMessage:
+    """Queue the email with a set-password link for `user`. The link is made when the worker sends it
+    (the `set_password` builder below) and goes only to the recipient; the stored copy never has it."""
+    return queue_email(organisation_id=user.organisation_id, to=user.email,
+                       subject=f"Your {brand} account: choose a password", template="set_password",
+                       category="account", builder="set_password",
+                       builder_args={"user_id": user.id, "invited_by": invited_by, "brand": brand})
+
+
+def build_set_password_email(message: MailMessage, base_url: str, max_age: int) -> Built:
+    """The context of a queued set-password email, with a fresh link, when it is sent."""
+    args = message.builder_args or {}
+    user = db.session.get(User, args.get("user_id"))
+    if user is None or not user.active:
+        raise MailError("The user was removed or deactivated before the email went out.", permanent=True)
+    link = set_password_link(user, base_url, max_age)
+    return Built(context={"name": user.name, "email": user.email, "organisation": user.organisation.name,
+                          "invited_by": args.get("invited_by", ""), "link": link,
+                          "valid_hours": max_age // 3600, "brand": args.get("brand", "")},
+                 withhold=(link,))
+
+
+def last_account_mail(organisation_id: int) -> dict[str, MailMessage]:
+    """The latest account email of each address of the organisation (what the users page reports)."""
+    latest: dict[str, MailMessage] = {}
+    for message in db.session.scalars(select(MailMessage).where(
+            MailMessage.organisation_id == organisation_id, MailMessage.category == "account")
+            .order_by(MailMessage.id)):
+        latest[message.to] = message
+    return latest
 
 
 def list_users(organisation_id: int) -> list[User]:

@@ -35,6 +35,8 @@ class Assessment(db.Model):
     parts: Mapped[list[Part]] = relationship(
         back_populates="assessment", order_by="Part.position", cascade="all, delete-orphan"
     )
+    # Attempts at this assessment (declared by name: the attempts feature builds on this one).
+    attempts = relationship("Attempt", viewonly=True, lazy="dynamic", order_by="desc(Attempt.invited_at)")
 
 
 class Part(db.Model):

@@ -1,11 +1,10 @@
-"""Staff pages for assessments: list, create, edit, parts, questions, publish, archive, invite."""
+"""Staff pages for assessments: list, create, edit, parts, questions, publish, archive."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from dashboard.accounts.auth import get_scoped_or_404, role_required
 from dashboard.assessments import services
 from dashboard.assessments.forms import (
     AssessmentForm,
@@ -15,10 +14,9 @@ from dashboard.assessments.forms import (
 )
 from dashboard.assessments.models import Assessment, Part, Question
 from dashboard.assessments.rating import rating_bands
-from dashboard.attempts import services as attempt_services
-from dashboard.attempts.models import Attempt
+from dashboard.core.auth import get_scoped_or_404, role_required
+from dashboard.core.boundary import act, attempt, form_errors
 from dashboard.extensions import db
-from dashboard.mail.services import MailError
 
 bp = Blueprint("assessments", __name__, url_prefix="/assessments")
 
@@ -27,18 +25,16 @@ def _scoped(assessment_id: int) -> Assessment:
     return get_scoped_or_404(Assessment, assessment_id, current_user.organisation_id)
 
 
+def _back(assessment: Assessment) -> str:
+    return url_for(".show", assessment_id=assessment.id)
+
+
 def _settings(form: AssessmentForm) -> dict:
     return {
         "name": form.name.data, "description": form.description.data or "",
         "passing_score": float(form.passing_score.data), "time_limit_minutes": form.time_limit_minutes.data,
         "invitation_valid_days": form.invitation_valid_days.data,
     }
-
-
-def _refused(exc: ValueError, back: str):
-    db.session.rollback()
-    flash(str(exc), "error")
-    return redirect(back)
 
 
 @bp.route("/")
@@ -55,15 +51,11 @@ def create():
     """Create a draft assessment."""
     form = AssessmentForm()
     if form.validate_on_submit():
-        try:
-            assessment = services.create_assessment(current_user.organisation_id, **_settings(form))
-        except services.AssessmentError as exc:
-            db.session.rollback()
-            form.name.errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(f"“{assessment.name}” created. Add its parts and questions, then publish it.", "success")
-            return redirect(url_for(".show", assessment_id=assessment.id))
+        outcome = attempt(lambda: services.create_assessment(current_user.organisation_id, **_settings(form)))
+        if outcome.ok:
+            flash(f"“{outcome.result.name}” created. Add its parts and questions, then publish it.", "success")
+            return redirect(url_for(".show", assessment_id=outcome.result.id))
+        form.name.errors.append(str(outcome.error))
     status = 400 if form.errors else 200
     return render_template("assessments/form.html", form=form, assessment=None), status
 
@@ -73,12 +65,11 @@ def create():
 def show(assessment_id: int):
     """An assessment's settings, rating bands, parts and questions, and the invite form."""
     assessment = _scoped(assessment_id)
-    attempts = db.session.query(Attempt).filter_by(assessment_id=assessment.id).order_by(
-        Attempt.invited_at.desc()).limit(20).all()
     return render_template(
         "assessments/show.html", assessment=assessment, bands=rating_bands(assessment.passing_score),
         invite_form=InviteCandidateForm(), part_form=PartForm(),
-        question_forms={p.id: QuestionForm(prefix=f"q{p.id}") for p in assessment.parts}, attempts=attempts,
+        question_forms={p.id: QuestionForm(prefix=f"q{p.id}") for p in assessment.parts},
+        attempts=assessment.attempts.limit(20).all(),
     )
 
 
@@ -89,43 +80,25 @@ def edit(assessment_id: int):
     assessment = _scoped(assessment_id)
     form = AssessmentForm(obj=assessment)
     if form.validate_on_submit():
-        try:
-            services.update_assessment(assessment.id, **_settings(form))
-        except services.AssessmentError as exc:
-            db.session.rollback()
-            form.name.errors.append(str(exc))
-        else:
-            db.session.commit()
+        outcome = attempt(lambda: services.update_assessment(assessment.id, **_settings(form)))
+        if outcome.ok:
             flash("Settings saved.", "success")
             return redirect(url_for(".show", assessment_id=assessment.id))
+        form.name.errors.append(str(outcome.error))
     status = 400 if form.errors else 200
     return render_template("assessments/form.html", form=form, assessment=assessment), status
 
 
-def _action(assessment_id: int, fn, message: str):
+@bp.route("/<int:assessment_id>/<any(publish, archive):action>", methods=["POST"])
+@role_required("admin")
+def change_status(assessment_id: int, action: str):
+    """Publish (candidates can be invited from now on) or archive (no new invitations)."""
     assessment = _scoped(assessment_id)
-    back = url_for(".show", assessment_id=assessment.id)
-    try:
-        fn(assessment.id)
-    except services.AssessmentError as exc:
-        return _refused(exc, back)
-    db.session.commit()
-    flash(message, "success")
-    return redirect(back)
-
-
-@bp.route("/<int:assessment_id>/publish", methods=["POST"])
-@role_required("admin")
-def publish(assessment_id: int):
-    """Publish: candidates can be invited from now on."""
-    return _action(assessment_id, services.publish_assessment, "Published: you can now invite candidates.")
-
-
-@bp.route("/<int:assessment_id>/archive", methods=["POST"])
-@role_required("admin")
-def archive(assessment_id: int):
-    """Archive: no new invitations."""
-    return _action(assessment_id, services.archive_assessment, "Archived: no new invitations.")
+    if action == "publish":
+        return act(lambda: services.publish_assessment(assessment.id), _back(assessment),
+                   "Published: you can now invite candidates.")
+    return act(lambda: services.archive_assessment(assessment.id), _back(assessment),
+               "Archived: no new invitations.")
 
 
 @bp.route("/<int:assessment_id>/delete", methods=["POST"])
@@ -133,11 +106,10 @@ def archive(assessment_id: int):
 def delete(assessment_id: int):
     """Delete a draft nobody was invited to."""
     assessment = _scoped(assessment_id)
-    try:
-        services.delete_assessment(assessment.id)
-    except services.AssessmentError as exc:
-        return _refused(exc, url_for(".show", assessment_id=assessment.id))
-    db.session.commit()
+    outcome = attempt(lambda: services.delete_assessment(assessment.id))
+    if not outcome.ok:
+        flash(str(outcome.error), "error")
+        return redirect(_back(assessment))
     flash("Draft deleted.", "success")
     return redirect(url_for(".index"))
 
@@ -147,18 +119,11 @@ def delete(assessment_id: int):
 def add_part(assessment_id: int):
     """Append a part."""
     assessment = _scoped(assessment_id)
-    back = url_for(".show", assessment_id=assessment.id)
     form = PartForm()
     if not form.validate_on_submit():
-        return _form_errors(form, back)
-    try:
-        services.add_part(assessment.id, name=form.name.data, weight=float(form.weight.data),
-                          grading=form.grading.data)
-    except services.AssessmentError as exc:
-        return _refused(exc, back)
-    db.session.commit()
-    flash("Part added.", "success")
-    return redirect(back)
+        return form_errors(form, _back(assessment))
+    return act(lambda: services.add_part(assessment.id, name=form.name.data, weight=float(form.weight.data),
+                                         grading=form.grading.data), _back(assessment), "Part added.")
 
 
 def _scoped_part(assessment: Assessment, part_id: int) -> Part:
@@ -168,45 +133,22 @@ def _scoped_part(assessment: Assessment, part_id: int) -> Part:
     return part
 
 
-def _form_errors(form, back: str):
-    for name, errors in form.errors.items():
-        label = getattr(form, name).label.text if hasattr(form, name) else name
-        for error in errors:
-            flash(f"{label}: {error}", "error")
-    return redirect(back)
-
-
 @bp.route("/<int:assessment_id>/parts/<int:part_id>/delete", methods=["POST"])
 @role_required("admin")
 def delete_part(assessment_id: int, part_id: int):
     """Remove a part and its questions."""
     assessment = _scoped(assessment_id)
     part = _scoped_part(assessment, part_id)
-    back = url_for(".show", assessment_id=assessment.id)
-    try:
-        services.delete_part(part.id)
-    except services.AssessmentError as exc:
-        return _refused(exc, back)
-    db.session.commit()
-    flash("Part removed.", "success")
-    return redirect(back)
+    return act(lambda: services.delete_part(part.id), _back(assessment), "Part removed.")
 
 
-@bp.route("/<int:assessment_id>/parts/<int:part_id>/move/<direction>", methods=["POST"])
+@bp.route("/<int:assessment_id>/parts/<int:part_id>/move/<any(up, down):direction>", methods=["POST"])
 @role_required("admin")
 def move_part(assessment_id: int, part_id: int, direction: str):
     """Move a part up or down."""
     assessment = _scoped(assessment_id)
     part = _scoped_part(assessment, part_id)
-    if direction not in ("up", "down"):
-        abort(404)
-    back = url_for(".show", assessment_id=assessment.id)
-    try:
-        services.move_part(part.id, -1 if direction == "up" else 1)
-    except services.AssessmentError as exc:
-        return _refused(exc, back)
-    db.session.commit()
-    return redirect(back)
+    return act(lambda: services.move_part(part.id, -1 if direction == "up" else 1), _back(assessment))
 
 
 @bp.route("/<int:assessment_id>/parts/<int:part_id>/questions", methods=["POST"])
@@ -215,21 +157,16 @@ def add_question(assessment_id: int, part_id: int):
     """Add a question to a part."""
     assessment = _scoped(assessment_id)
     part = _scoped_part(assessment, part_id)
-    back = url_for(".show", assessment_id=assessment.id) + f"#part-{part.id}"
+    back = _back(assessment) + f"#part-{part.id}"
     form = QuestionForm(prefix=f"q{part.id}")
     if not form.validate_on_submit():
-        return _form_errors(form, back)
+        return form_errors(form, back)
     choices = (form.choices.data or "").splitlines()
     correct = form.correct_choice.data - 1 if form.correct_choice.data else None
     max_points = float(form.max_points.data) if form.max_points.data is not None else None
-    try:
-        services.add_question(part.id, kind=form.kind.data, prompt=form.prompt.data, choices=choices,
-                              correct_choice=correct, max_points=max_points)
-    except services.AssessmentError as exc:
-        return _refused(exc, back)
-    db.session.commit()
-    flash("Question added.", "success")
-    return redirect(back)
+    return act(lambda: services.add_question(part.id, kind=form.kind.data, prompt=form.prompt.data, choices=choices,
+                                             correct_choice=correct, max_points=max_points),
+               back, "Question added.")
 
 
 @bp.route("/<int:assessment_id>/questions/<int:question_id>/delete", methods=["POST"])
@@ -240,44 +177,4 @@ def delete_question(assessment_id: int, question_id: int):
     question = db.session.get(Question, question_id)
     if question is None or question.part.assessment_id != assessment.id:
         abort(404)
-    back = url_for(".show", assessment_id=assessment.id)
-    try:
-        services.delete_question(question.id)
-    except services.AssessmentError as exc:
-        return _refused(exc, back)
-    db.session.commit()
-    flash("Question removed.", "success")
-    return redirect(back)
-
-
-@bp.route("/<int:assessment_id>/invite", methods=["POST"])
-@role_required("recruiter")
-def invite(assessment_id: int):
-    """Invite a candidate by email: find or create them, create the attempt, then send the email."""
-    assessment = _scoped(assessment_id)
-    back = url_for(".show", assessment_id=assessment.id)
-    form = InviteCandidateForm()
-    if not form.validate_on_submit():
-        return _form_errors(form, back)
-    try:
-        candidate = attempt_services.find_or_create_candidate(current_user.organisation_id,
-                                                              form.email.data, form.name.data)
-        attempt = attempt_services.create_attempt(current_user.organisation_id, candidate.id, assessment.id)
-    except attempt_services.AttemptError as exc:
-        return _refused(exc, back)
-    db.session.commit()
-    _send_after_commit(attempt.id)
-    flash(f"{candidate.email} is invited to “{assessment.name}”.", "success")
-    return redirect(url_for("attempts.candidate", candidate_id=candidate.id))
-
-
-def _send_after_commit(attempt_id: int) -> None:
-    """Send the invitation email once the attempt is committed; a mail failure is reported, not fatal."""
-    try:
-        attempt_services.send_invitation(attempt_id)
-    except MailError as exc:
-        db.session.commit()  # keep the recorded failure for the Outbox
-        flash(f"The invitation is saved but the email could not be sent ({exc}); "
-              "use “Resend invitation” on the candidate's page.", "warning")
-        return
-    db.session.commit()
+    return act(lambda: services.delete_question(question.id), _back(assessment), "Question removed.")

@@ -8,10 +8,11 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from dashboard.assessments.models import GRADINGS, QUESTION_KINDS, Assessment, Part, Question
+from dashboard.core.boundary import DomainError
 from dashboard.extensions import db
 
 
-class AssessmentError(ValueError):
+class AssessmentError(DomainError):
     """A user-facing reason an assessment change was refused."""
 
 
@@ -21,13 +22,6 @@ def list_assessments(organisation_id: int, status: str | None = None) -> list[As
     if status:
         stmt = stmt.where(Assessment.status == status)
     return list(db.session.scalars(stmt.order_by(Assessment.name)))
-
-
-def find_published_by_name(organisation_id: int, name: str) -> Assessment | None:
-    """The published assessment whose name equals `name` exactly after trimming, or None."""
-    return db.session.scalar(select(Assessment).where(
-        Assessment.organisation_id == organisation_id, Assessment.status == "published",
-        Assessment.name == (name or "").strip()))
 
 
 def _check_settings(organisation_id: int, name: str, passing_score, time_limit_minutes,
@@ -111,12 +105,10 @@ def archive_assessment(assessment_id: int) -> Assessment:
 
 def delete_assessment(assessment_id: int) -> None:
     """Delete a draft assessment that nobody has been invited to."""
-    from dashboard.attempts.models import Attempt
-
     assessment = _get(assessment_id)
     if assessment.status != "draft":
         raise AssessmentError("Only a draft can be deleted; archive a published assessment instead.")
-    if db.session.scalar(select(Attempt.id).where(Attempt.assessment_id == assessment.id)) is not None:
+    if assessment.attempts.first() is not None:
         raise AssessmentError("Candidates were invited to this assessment; archive it instead.")
     db.session.delete(assessment)
     db.session.flush()
@@ -152,18 +144,6 @@ def add_part(assessment_id: int, *, name: str, weight: float = 1.0, grading: str
     name = _check_part(name, weight, grading)
     part = Part(name=name, weight=float(weight), grading=grading, position=len(assessment.parts) + 1)
     assessment.parts.append(part)
-    db.session.flush()
-    return part
-
-
-def update_part(part_id: int, *, name: str, weight: float, grading: str) -> Part:
-    """Rename or reweigh a part; its grading changes only while it has no incompatible questions."""
-    part = _get_part(part_id)
-    _draft(part.assessment)
-    part.name = _check_part(name, weight, grading)
-    if grading != part.grading and part.questions:
-        raise AssessmentError("Remove the part's questions before changing how it is graded.")
-    part.weight, part.grading = float(weight), grading
     db.session.flush()
     return part
 

@@ -23,4 +23,3 @@ class CancelForm(FlaskForm):
     """Cancel an invitation, with an optional reason."""
 
     reason = StringField("Reason (optional)", validators=[Optional(), Length(max=500)])
-

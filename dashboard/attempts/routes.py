@@ -6,15 +6,16 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from dashboard.accounts.auth import get_scoped_or_404, role_required
+from dashboard.assessments.forms import InviteCandidateForm
+from dashboard.assessments.models import Assessment
 from dashboard.assessments.rating import rating_for
 from dashboard.attempts import services
 from dashboard.attempts.forms import CancelForm, ExtendDeadlineForm, ExtraTimeForm
 from dashboard.attempts.models import Attempt, Candidate
-from dashboard.attempts.scoring import evaluate_attempt
+from dashboard.core.auth import get_scoped_or_404, role_required, safe_next
+from dashboard.core.boundary import act, attempt, form_errors
 from dashboard.core.params import like_literal
 from dashboard.extensions import db
-from dashboard.mail.services import MailError
 
 bp = Blueprint("attempts", __name__, url_prefix="/people")
 
@@ -63,82 +64,73 @@ def _attempt(attempt_id: int) -> Attempt:
 
 
 def _back(attempt: Attempt) -> str:
-    return url_for(".candidate", candidate_id=attempt.candidate_id)
+    """Where an action returns: the page it came from (`back`, a path of this site), else the candidate."""
+    return safe_next(request.form.get("back"), url_for(".candidate", candidate_id=attempt.candidate_id))
 
 
-def _done(attempt: Attempt, action, message: str):
-    try:
-        action()
-    except services.AttemptError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(_back(attempt))
-    db.session.commit()
-    flash(message, "success")
-    return redirect(_back(attempt))
-
-
-def _invalid(form, attempt: Attempt):
-    for errors in form.errors.values():
-        for error in errors:
-            flash(error, "error")
-    return redirect(_back(attempt))
+@bp.route("/invite/<int:assessment_id>", methods=["POST"])
+@role_required("recruiter")
+def invite(assessment_id: int):
+    """Invite a candidate by email to a published assessment; the email goes out after the commit."""
+    assessment = get_scoped_or_404(Assessment, assessment_id, current_user.organisation_id)
+    form = InviteCandidateForm()
+    back = url_for("assessments.show", assessment_id=assessment.id)
+    if not form.validate_on_submit():
+        return form_errors(form, back)
+    outcome = attempt(lambda: services.invite_candidate(current_user.organisation_id, assessment.id,
+                                                        form.email.data, form.name.data))
+    if not outcome.ok:
+        flash(str(outcome.error), "error")
+        return redirect(back)
+    invited = outcome.result
+    flash(f"{invited.candidate.email} is invited to “{assessment.name}”; the email is on its way.", "success")
+    return redirect(url_for(".candidate", candidate_id=invited.candidate_id))
 
 
 @bp.route("/attempts/<int:attempt_id>/extend", methods=["POST"])
 @role_required("recruiter")
 def extend(attempt_id: int):
     """Give an unstarted invitation more days."""
-    attempt = _attempt(attempt_id)
+    target = _attempt(attempt_id)
     form = ExtendDeadlineForm()
     if not form.validate_on_submit():
-        return _invalid(form, attempt)
-    return _done(attempt, lambda: services.extend_deadline(attempt.id, form.days.data),
-                 f"Deadline extended by {form.days.data} days.")
+        return form_errors(form, _back(target))
+    return act(lambda: services.extend_deadline(target.id, form.days.data), _back(target),
+               f"Deadline extended by {form.days.data} days.")
 
 
 @bp.route("/attempts/<int:attempt_id>/extra-time", methods=["POST"])
 @role_required("recruiter")
 def extra_time(attempt_id: int):
     """Give more minutes to the time limit."""
-    attempt = _attempt(attempt_id)
+    target = _attempt(attempt_id)
     form = ExtraTimeForm()
     if not form.validate_on_submit():
-        return _invalid(form, attempt)
-    return _done(attempt, lambda: services.grant_extra_time(attempt.id, form.minutes.data),
-                 f"{form.minutes.data} extra minutes given.")
+        return form_errors(form, _back(target))
+    return act(lambda: services.grant_extra_time(target.id, form.minutes.data), _back(target),
+               f"{form.minutes.data} extra minutes given.")
 
 
 @bp.route("/attempts/<int:attempt_id>/cancel", methods=["POST"])
 @role_required("recruiter")
 def cancel(attempt_id: int):
     """Cancel an unstarted invitation; its link stops working."""
-    attempt = _attempt(attempt_id)
+    target = _attempt(attempt_id)
     form = CancelForm()
     if not form.validate_on_submit():
-        return _invalid(form, attempt)
+        return form_errors(form, _back(target))
     reason = form.reason.data or f"Cancelled by {current_user.email}"
-    return _done(attempt, lambda: services.cancel_attempt(attempt.id, reason), "Invitation cancelled.")
+    return act(lambda: services.cancel_attempt(target.id, reason), _back(target), "Invitation cancelled.")
 
 
 @bp.route("/attempts/<int:attempt_id>/resend", methods=["POST"])
 @role_required("recruiter")
 def resend(attempt_id: int):
-    """Send the invitation email again."""
-    attempt = _attempt(attempt_id)
-    try:
-        services.send_invitation(attempt.id, resend=True)
-    except services.AttemptError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(_back(attempt))
-    except MailError as exc:
-        db.session.commit()  # keep the recorded failure for the Outbox
-        flash(f"The email could not be sent: {exc}", "error")
-        return redirect(_back(attempt))
-    db.session.commit()
-    flash(f"Invitation sent again to {attempt.candidate.email}.", "success")
-    return redirect(_back(attempt))
+    """Send the invitation email again (queued: the worker sends it right after this request)."""
+    target = _attempt(attempt_id)
+    return act(lambda: services.queue_invitation(target.id, current_user.id, resend=True), _back(target),
+               lambda message: f"Invitation to {message.to} queued: it goes out within a few seconds "
+                               "(see the Outbox).")
 
 
 @bp.route("/evaluation")
@@ -153,26 +145,23 @@ def grading_queue():
 @role_required("admin")
 def evaluate(attempt_id: int):
     """Score each manual answer of an attempt (0..max points)."""
-    attempt = _attempt(attempt_id)
-    awaiting = [ps for ps in attempt.part_scores if ps.state == "awaiting_evaluation"]
+    target = _attempt(attempt_id)
+    awaiting = [ps for ps in target.part_scores if ps.state == "awaiting_evaluation"]
     errors: list[str] = []
     if request.method == "POST":
-        points, errors = _read_points(attempt, awaiting)
+        points, errors = _read_points(target, awaiting)
         if not errors:
-            try:
-                evaluate_attempt(attempt.id, points, current_user.id)
-            except services.AttemptError as exc:
-                db.session.rollback()
-                errors.append(str(exc))
+            outcome = attempt(lambda: services.evaluate_attempt(target.id, points, current_user.id))
+            if not outcome.ok:
+                errors.append(str(outcome.error))
             else:
-                db.session.commit()
                 flash("Evaluation saved; the scores are updated.", "success")
                 if services.awaiting_evaluation(current_user.organisation_id):
                     return redirect(url_for(".grading_queue"))
-                return redirect(_back(attempt))
-    answers = {a.question_id: a for a in attempt.answers}
+                return redirect(url_for(".candidate", candidate_id=target.candidate_id))
+    answers = {a.question_id: a for a in target.answers}
     status = 400 if errors else 200
-    return render_template("attempts/evaluate.html", attempt=attempt, parts=awaiting, answers=answers,
+    return render_template("attempts/evaluate.html", attempt=target, parts=awaiting, answers=answers,
                            errors=errors, form_values=request.form), status
 
 

@@ -126,27 +126,3 @@ def evaluate_answers(attempt: Attempt, points: dict[int, float], evaluator_id: i
     if scored and attempt.evaluation_state == "final":
         events.attempt_evaluated.send(None, attempt_id=attempt.id, organisation_id=attempt.organisation_id)
     return scored
-
-
-def evaluate_attempt(attempt_id: int, points: dict[int, float], evaluator_id: int, *,
-                     now: datetime | None = None) -> list[int]:
-    """Validate and record an evaluator's points (answer id → points) on an attempt's manual answers.
-
-    Every given answer must belong to a part awaiting evaluation and score 0..max points.
-    Returns the ids of the parts this scored.
-    """
-    from dashboard.attempts.services import AttemptError, get_attempt
-
-    attempt = get_attempt(attempt_id)
-    awaiting = {ps.part_id for ps in attempt.part_scores if ps.state == "awaiting_evaluation"}
-    answers = {a.id: a for a in attempt.answers}
-    if not points:
-        raise AttemptError("Give points to at least one answer.")
-    for answer_id, value in points.items():
-        answer = answers.get(answer_id)
-        if answer is None or answer.question.part_id not in awaiting:
-            raise AttemptError("That answer is not awaiting evaluation.")
-        maximum = answer.question.max_points
-        if value is None or not 0 <= value <= maximum:
-            raise AttemptError(f"Points must be between 0 and {maximum:g}.")
-    return evaluate_answers(attempt, points, evaluator_id, now)

@@ -12,15 +12,19 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from dashboard.accounts.models import Organisation
 from dashboard.assessments.models import Assessment
 from dashboard.attempts import events
 from dashboard.attempts.models import Answer, Attempt, Candidate, PartScore
-from dashboard.attempts.scoring import recompute_final, score_submitted_part
+from dashboard.attempts.scoring import evaluate_answers, recompute_final, score_submitted_part
+from dashboard.core.boundary import DomainError
 from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
+from dashboard.mail.models import MailMessage
+from dashboard.mail.services import queue_email, send_email
 
 
-class AttemptError(ValueError):
+class AttemptError(DomainError):
     """A user-facing reason an attempt or candidate change was refused."""
 
 
@@ -84,6 +88,15 @@ def create_attempt(organisation_id: int, candidate_id: int, assessment_id: int, 
     return attempt
 
 
+def invite_candidate(organisation_id: int, assessment_id: int, email: str, name: str) -> Attempt:
+    """Invite someone by email to a published assessment: the candidate (found or created), a new
+    attempt, and the invitation email queued for after the commit."""
+    candidate = find_or_create_candidate(organisation_id, email, name)
+    created = create_attempt(organisation_id, candidate.id, assessment_id)
+    queue_invitation(created.id)
+    return created
+
+
 def cancel_attempt(attempt_id: int, reason: str) -> Attempt:
     """Cancel an invitation that has not been started."""
     attempt = get_attempt(attempt_id)
@@ -115,6 +128,8 @@ def expire_due_attempts(now: datetime | None = None) -> list[int]:
     for attempt in due:
         attempt.status = "expired"
     db.session.flush()
+    for attempt in due:
+        events.attempt_expired.send(None, attempt_id=attempt.id, organisation_id=attempt.organisation_id)
     return [a.id for a in due]
 
 
@@ -154,18 +169,10 @@ def candidate_profile_link(candidate: Candidate) -> str:
     return f"{_base_url()}/people/{candidate.id}"
 
 
-def send_invitation(attempt_id: int, *, resend: bool = False):
-    """Render and send the invitation email now; returns the MailMessage.
-
-    The first invitation is idempotent per attempt; `resend=True` sends a fresh copy.
-    """
-    from dashboard.mail.services import send_email
-
-    attempt = get_attempt(attempt_id)
-    if attempt.status != "invited":
-        raise AttemptError("Only an open invitation can be sent.")
+def invitation_context(attempt: Attempt) -> dict:
+    """What the invitation and reminder emails show."""
     assessment = attempt.assessment
-    context = {
+    return {
         "candidate_name": attempt.candidate.name or attempt.candidate.email,
         "assessment_name": assessment.name,
         "organisation_name": assessment_organisation_name(assessment),
@@ -173,16 +180,37 @@ def send_invitation(attempt_id: int, *, resend: bool = False):
         "deadline": as_utc(attempt.deadline),
         "time_limit_minutes": assessment.time_limit_minutes + (attempt.extra_minutes or 0),
     }
-    key = None if resend else f"invitation:{attempt.id}"
+
+
+def send_invitation(attempt_id: int) -> MailMessage:
+    """Render and send the attempt's invitation email now (background work: the Lever worker); once per
+    attempt. Returns the MailMessage; MailError when the server did not take it."""
+    attempt = get_attempt(attempt_id)
+    if attempt.status != "invited":
+        raise AttemptError("Only an open invitation can be sent.")
     return send_email(organisation_id=attempt.organisation_id, to=attempt.candidate.email,
-                      subject=f"Your invitation: {assessment.name}", template="invitation",
-                      context=context, idempotency_key=key)
+                      subject=f"Your invitation: {attempt.assessment.name}", template="invitation",
+                      context=invitation_context(attempt), idempotency_key=f"invitation:{attempt.id}")
+
+
+def queue_invitation(attempt_id: int, acting_user_id: int | None = None, *, resend: bool = False) -> MailMessage:
+    """Queue the invitation email (a fresh copy with `resend`) for the worker to send after the commit;
+    emits `invitation_resent` for a resend (the sync history records who asked)."""
+    attempt = get_attempt(attempt_id)
+    if attempt.status != "invited":
+        raise AttemptError("Only an open invitation can be sent.")
+    message = queue_email(organisation_id=attempt.organisation_id, to=attempt.candidate.email,
+                          subject=f"Your invitation: {attempt.assessment.name}", template="invitation",
+                          context=invitation_context(attempt),
+                          idempotency_key=None if resend else f"invitation:{attempt.id}")
+    if resend:
+        events.invitation_resent.send(None, attempt_id=attempt.id, organisation_id=attempt.organisation_id,
+                                      acting_user_id=acting_user_id)
+    return message
 
 
 def assessment_organisation_name(assessment: Assessment) -> str:
     """The name of the organisation that owns an assessment."""
-    from dashboard.accounts.models import Organisation
-
     org = db.session.get(Organisation, assessment.organisation_id)
     return org.name if org else ""
 
@@ -319,6 +347,28 @@ def finish_overdue_attempts(now: datetime | None = None) -> list[int]:
     for attempt in overdue:
         finish_attempt(attempt.id, now=now)
     return [a.id for a in overdue]
+
+
+def evaluate_attempt(attempt_id: int, points: dict[int, float], evaluator_id: int, *,
+                     now: datetime | None = None) -> list[int]:
+    """Validate and record an evaluator's points (answer id → points) on an attempt's manual answers.
+
+    Every given answer must belong to a part awaiting evaluation and score 0..max points.
+    Returns the ids of the parts this scored.
+    """
+    attempt = get_attempt(attempt_id)
+    awaiting = {ps.part_id for ps in attempt.part_scores if ps.state == "awaiting_evaluation"}
+    answers = {a.id: a for a in attempt.answers}
+    if not points:
+        raise AttemptError("Give points to at least one answer.")
+    for answer_id, value in points.items():
+        answer = answers.get(answer_id)
+        if answer is None or answer.question.part_id not in awaiting:
+            raise AttemptError("That answer is not awaiting evaluation.")
+        maximum = answer.question.max_points
+        if value is None or not 0 <= value <= maximum:
+            raise AttemptError(f"Points must be between 0 and {maximum:g}.")
+    return evaluate_answers(attempt, points, evaluator_id, now)
 
 
 def awaiting_evaluation(organisation_id: int) -> list[Attempt]:

@@ -6,6 +6,8 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from dashboard.extensions import db
+
 MESSAGES = {
     400: "The request could not be understood.",
     401: "You need to log in.",
@@ -54,7 +56,6 @@ def register(app: Flask) -> None:
         # The route pattern, never the path: candidate links and set-password tokens live there.
         route = request.url_rule.rule if request.url_rule is not None else "unmatched"
         app.logger.exception("unhandled error on %s %s", request.method, route)
-        from dashboard.extensions import db
 
         db.session.rollback()
         return render_error(500)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import click
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 
+from dashboard.core.errors import render_error
 from dashboard.extensions import db
 
 
@@ -26,7 +28,6 @@ def migration_status() -> tuple[bool, str]:
 
 def require_migrated() -> None:
     """For CLI processes (worker, scheduler): exit with a clear message on an unmigrated database."""
-    import click
 
     ok, message = migration_status()
     if not ok:
@@ -41,7 +42,6 @@ def register(app: Flask) -> None:
     def ensure_migrated():
         if state["ok"]:
             return None
-        from flask import request
 
         if request.endpoint in ("core.healthz", "static"):
             return None
@@ -50,6 +50,5 @@ def register(app: Flask) -> None:
             state["ok"] = True
             return None
         app.logger.error("refusing to serve: %s", message)
-        from dashboard.core.errors import render_error
 
         return render_error(503, f"Database not migrated: {message}.")

@@ -50,9 +50,6 @@ def register(app: Flask) -> None:
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(relative_time, "ago")
 
-    from dashboard.assessments.rating import rating_for
-
-    app.add_template_global(rating_for, "rating_for")
 
     @app.context_processor
     def inject_globals():

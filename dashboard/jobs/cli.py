@@ -1,7 +1,5 @@
-"""Background processes: `flask worker` (the queues) and `flask scheduler` (periodic jobs).
-
-Both are their own processes in production; `make run` starts them as threads of the dev server.
-"""
+"""`flask worker` (the queues and requested runs) and `flask scheduler` (periodic jobs): each its own
+process in production; `make run` starts both as threads of the development server."""
 
 from __future__ import annotations
 
@@ -9,22 +7,15 @@ import signal
 import threading
 
 import click
-from flask import Flask, current_app
+from flask import current_app
+
+from dashboard.core.migrations_check import require_migrated
+from dashboard.jobs import worker
+from dashboard.jobs.scheduler import LeasedScheduler
 
 
-def start_background(app: Flask, stop: threading.Event) -> list[threading.Thread]:
-    """The worker and the scheduler as daemon threads: the embedded default only."""
-    from dashboard.jobs.scheduler import run_scheduler
-    from dashboard.lever.sync.inbox import run_forever
-
-    threads = [threading.Thread(target=run_forever, args=(app, stop), name="worker", daemon=True),
-               threading.Thread(target=run_scheduler, args=(app, stop), name="scheduler", daemon=True)]
-    for thread in threads:
-        thread.start()
-    return threads
-
-
-def _stop_on_signals(stop: threading.Event) -> None:
+def stop_on_signals(stop: threading.Event) -> None:
+    """SIGTERM or Ctrl-C sets `stop`: the row in hand is finished, then the loops end."""
     def handler(signum, frame):
         stop.set()
 
@@ -35,24 +26,28 @@ def _stop_on_signals(stop: threading.Event) -> None:
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Process what is due now, then exit.")
 def worker_command(once: bool) -> None:
-    """Process webhook deliveries and perform queued effects until stopped (SIGTERM finishes the row
-    in hand, then exits)."""
-    from dashboard.core.migrations_check import require_migrated
-    from dashboard.lever.sync.inbox import run_forever, run_once
-
+    """Process webhook deliveries, perform queued effects and emails, and the runs people requested,
+    until stopped (SIGTERM finishes the row in hand, then exits)."""
     require_migrated()
     if once:
-        click.echo(f"processed {run_once()} item(s)")
+        click.echo(f"processed {worker.run_once()} item(s)")
         return
     stop = threading.Event()
-    _stop_on_signals(stop)
+    stop_on_signals(stop)
+    app = current_app._get_current_object()
     click.echo("worker running; SIGTERM or Ctrl-C stops it")
-    run_forever(current_app._get_current_object(), stop)
+    requests_thread = threading.Thread(target=worker.run_requests_forever, args=(app, stop), name="requested-runs")
+    requests_thread.start()
+    worker.run_forever(app, stop)
+    requests_thread.join()
 
 
-def register_commands(app: Flask) -> None:
-    """Attach `flask worker` and `flask scheduler`."""
-    from dashboard.jobs.scheduler import scheduler_command
-
-    app.cli.add_command(worker_command)
-    app.cli.add_command(scheduler_command)
+@click.command("scheduler")
+def scheduler_command() -> None:
+    """Run the periodic jobs until stopped (only one scheduler process is active at a time)."""
+    require_migrated()
+    stop = threading.Event()
+    stop_on_signals(stop)
+    leased = LeasedScheduler(current_app._get_current_object())
+    click.echo(f"scheduler {leased.holder} started; SIGTERM or Ctrl-C stops it", err=True)
+    leased.run(stop)

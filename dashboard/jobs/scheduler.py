@@ -16,16 +16,16 @@ import time
 import uuid
 from datetime import timedelta
 
-import click
 from apscheduler.schedulers.background import BackgroundScheduler
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from dashboard.core.clock import utcnow
 from dashboard.extensions import db
 from dashboard.jobs.models import SchedulerLease
-from dashboard.jobs.registry import JOBS, first_run_time, run_job, setting
+from dashboard.jobs.registry import setting
+from dashboard.jobs.runs import first_run_time, run_job
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "scheduler"
@@ -104,7 +104,7 @@ class LeasedScheduler:
     def _register(self) -> None:
         """Declare every job (idempotently: replace_existing) with its first run time."""
         with self.app.app_context():
-            for spec in JOBS:
+            for spec in self.app.extensions["jobs"].jobs:
                 self.scheduler.add_job(
                     self._wrap(spec.id), "interval", id=spec.id, name=spec.id,
                     seconds=spec.interval(self.app.config).total_seconds(),
@@ -157,20 +157,8 @@ class LeasedScheduler:
                     db.session.remove()
 
 
-def run_scheduler(app: Flask, stop: threading.Event) -> None:
-    """Run the scheduler (lease included) until `stop` is set; used as a thread by `make run`."""
-    LeasedScheduler(app).run(stop)
-
-
-@click.command("scheduler")
-def scheduler_command() -> None:
-    """Run the periodic jobs until stopped (only one scheduler process is active at a time)."""
-    from dashboard.core.migrations_check import require_migrated
-    from dashboard.jobs.cli import _stop_on_signals
-
-    require_migrated()
-    stop = threading.Event()
-    _stop_on_signals(stop)
-    leased = LeasedScheduler(current_app._get_current_object())
-    click.echo(f"scheduler {leased.holder} started; SIGTERM or Ctrl-C stops it", err=True)
-    leased.run(stop)
+def start(app: Flask, stop: threading.Event) -> threading.Thread:
+    """The scheduler (lease included) as a daemon thread until `stop` is set: `make run` only."""
+    thread = threading.Thread(target=LeasedScheduler(app).run, args=(stop,), name="scheduler", daemon=True)
+    thread.start()
+    return thread

@@ -29,20 +29,13 @@ def _metrics_dir() -> str:
     return path
 
 
-def _has_scheduler() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("dashboard.jobs.scheduler") is not None
-
-
 def commands(workers: int | None = None, schedulers: int = 1) -> list[tuple[str, list[str]]]:
     """(name, argv) for every process `make serve` starts."""
     flask = [sys.executable, "-m", "flask", "--app", str(ROOT / "wsgi.py")]
     workers = workers if workers is not None else int(os.environ.get("WORKER_PROCESSES", "1"))
     procs = [("web", [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")])]
     procs += [(f"worker-{n + 1}", [*flask, "worker"]) for n in range(workers)]
-    if _has_scheduler():
-        procs += [(f"scheduler-{n + 1}", [*flask, "scheduler"]) for n in range(schedulers)]
+    procs += [(f"scheduler-{n + 1}", [*flask, "scheduler"]) for n in range(schedulers)]
     return procs
 
 

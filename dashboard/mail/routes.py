@@ -9,7 +9,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
-from dashboard.accounts.auth import get_scoped_or_404, role_required
+from dashboard.core.auth import get_scoped_or_404, role_required
 from dashboard.core.params import page_arg
 from dashboard.extensions import db
 from dashboard.mail.models import CATEGORIES, MailMessage

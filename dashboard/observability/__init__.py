@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from flask import Flask
 
+from dashboard.observability import headers, logs, probes
+
 
 def register_observability(app: Flask) -> None:
     """Request ids + JSON logs, security headers, `/metrics` and `/readyz`."""
-    from dashboard.observability import headers, logs, probes
 
     logs.register(app)
     headers.register(app)

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from flask import Flask, g, has_request_context, request
 from flask.logging import default_handler
 
+from dashboard.observability import metrics
 from dashboard.observability.redact import redact
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -112,7 +113,6 @@ def register(app: Flask) -> None:
 
     @app.after_request
     def finish_request(response):
-        from dashboard.observability import metrics
 
         request_id = getattr(g, "request_id", None)
         if request_id:

@@ -9,13 +9,19 @@ web worker adds them all up (`make serve` does this).
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # a missing directory must not break a process
     os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import func, select
+
+from dashboard.core.clock import as_utc, utcnow
+from dashboard.extensions import db
 
 PREFIX = "dashboard"
 
@@ -65,29 +71,43 @@ def http_request(method: str, endpoint: str, status: int, seconds: float) -> Non
     HTTP_SECONDS.labels(endpoint=endpoint).observe(max(0.0, seconds))
 
 
+@dataclass(frozen=True)
+class QueueSource:
+    """A table used as a queue: its state column, the state of waiting rows, the states of finished
+    rows (not reported), and the timestamp that ages a waiting row."""
+
+    name: str
+    what: str
+    state: Any
+    stamp: Any
+    waiting: str = "pending"
+    finished: tuple[str, ...] = ("done",)
+
+
+QUEUES: dict[str, QueueSource] = {}
+
+
+def register_queue(source: QueueSource) -> None:
+    """Report this queue's depth by state and the age of its oldest waiting row at every scrape."""
+    QUEUES[source.name] = source
+
+
 class QueueCollector:
-    """Outbox and inbox depth and age, read from the database when scraped (one query each)."""
+    """Depth and age of every registered queue, read from the database when scraped (one query each)."""
 
     def collect(self):
         """Yield the queue gauges (needs an application context)."""
-        from sqlalchemy import func, select
-
-        from dashboard.core.clock import as_utc, utcnow
-        from dashboard.extensions import db
-        from dashboard.lever.sync.models import Effect, InboxDelivery
-
         now = utcnow()
-        for name, model, stamp, what in (("outbox", Effect, Effect.created_at, "effects"),
-                                         ("inbox", InboxDelivery, InboxDelivery.received_at, "deliveries")):
-            depth = GaugeMetricFamily(f"{PREFIX}_{name}_depth", f"Queued {what} by state.", labels=["state"])
-            age = GaugeMetricFamily(f"{PREFIX}_{name}_oldest_pending_age_seconds",
-                                    f"Age of the oldest pending {what.rstrip('s')} (0 when none).")
-            rows = db.session.execute(select(model.state, func.count(model.id), func.min(stamp))
-                                      .where(model.state != "done").group_by(model.state)).all()
+        for q in QUEUES.values():
+            depth = GaugeMetricFamily(f"{PREFIX}_{q.name}_depth", f"Queued {q.what} by state.", labels=["state"])
+            age = GaugeMetricFamily(f"{PREFIX}_{q.name}_oldest_pending_age_seconds",
+                                    f"Age of the oldest waiting {q.what.rstrip('s')} (0 when none).")
+            rows = db.session.execute(select(q.state, func.count(), func.min(q.stamp))
+                                      .where(q.state.not_in(q.finished)).group_by(q.state)).all()
             oldest = 0.0
             for state, count, first in rows:
                 depth.add_metric([state], count)
-                if state == "pending" and isinstance(first, datetime):
+                if state == q.waiting and isinstance(first, datetime):
                     oldest = max(0.0, (now - as_utc(first)).total_seconds())
             age.add_metric([], oldest)
             yield depth
@@ -96,12 +116,10 @@ class QueueCollector:
 
 def exposition() -> bytes:
     """The Prometheus text for this process (or, in multiprocess mode, for every process)."""
-    from prometheus_client import REGISTRY
 
     queues = CollectorRegistry(auto_describe=False)
     queues.register(QueueCollector())
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
 
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)

@@ -12,7 +12,9 @@ from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard.core.migrations_check import migration_status
 from dashboard.extensions import csrf, db
+from dashboard.observability.metrics import exposition
 
 bp = Blueprint("observability", __name__)
 PROBES = ("observability.readyz", "observability.metrics")
@@ -21,7 +23,6 @@ PROBES = ("observability.readyz", "observability.metrics")
 @bp.route("/readyz")
 def readyz():
     """200 when the database answers and its schema is at the latest migration, else 503."""
-    from dashboard.core.migrations_check import migration_status
 
     try:
         db.session.execute(text("SELECT 1"))
@@ -38,7 +39,6 @@ def readyz():
 @bp.route("/metrics")
 def metrics():
     """Prometheus text exposition; with METRICS_TOKEN set, a matching bearer token is required."""
-    from dashboard.observability.metrics import exposition
 
     wanted = current_app.config.get("METRICS_TOKEN")
     if wanted:

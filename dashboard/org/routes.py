@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from dashboard.accounts.auth import role_required
+from dashboard.core.auth import role_required
 from dashboard.extensions import db
 from dashboard.org import services
 from dashboard.org.forms import OrgSettingsForm

@@ -6,10 +6,11 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dashboard.accounts.models import Organisation, User
+from dashboard.core.boundary import DomainError
 from dashboard.extensions import db
 
 
-class OrgError(ValueError):
+class OrgError(DomainError):
     """A user-facing reason an organisation change was refused."""
 
 

@@ -12,10 +12,13 @@ from dashboard.accounts.models import User
 from dashboard.extensions import db
 from dashboard.mail.models import MailMessage
 from tests.conftest import login
+from tests.support.smtp import send_queued_mail
 
 
 def _link_from_mail(smtp_server, email: str) -> str:
-    """The set-password path in the last email the SMTP server received for `email`."""
+    """The set-password path in the last email the SMTP server received for `email` (once the worker
+    sent what the request queued)."""
+    send_queued_mail()
     received = [m for m in smtp_server.messages if m["To"] == email]
     assert received, f"no email to {email}"
     text = received[-1].get_body(("plain",)).get_content()
@@ -214,16 +217,28 @@ def test_resend_link_only_for_pending_users(owner_client, recruiter, smtp_server
     assert len(db.session.scalars(select(MailMessage).where(MailMessage.to == "q@example.com")).all()) == 2
 
 
-def test_invite_with_failing_smtp_keeps_user_and_reports(app, owner_client):
+def test_invite_with_failing_smtp_keeps_user_and_retries_and_says_so(app, owner_client, smtp_server):
     from tests.support.smtp import free_port
 
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
+    good_port = app.config["MAIL_PORT"]
+    app.config.update(MAIL_PORT=free_port())  # nobody listens there: a temporary failure
     resp = owner_client.post("/settings/users", data={"email": "f@example.com", "name": "F",
                                                       "role": "recruiter"}, follow_redirects=True)
-    assert "could not be sent" in resp.get_data(as_text=True)
+    assert "a set-password link is on its way" in resp.get_data(as_text=True)
     assert services.find_user_by_email("f@example.com") is not None
+    send_queued_mail()
     msg = db.session.scalar(select(MailMessage).where(MailMessage.to == "f@example.com"))
-    assert msg.status == "failed"
+    assert (msg.status, msg.attempts) == ("queued", 1) and "Connection" in msg.error
+    page = owner_client.get("/settings/users").get_data(as_text=True)
+    assert "not delivered yet" in page and "will be tried again" in page
+    # the server is back: the next pass of the worker delivers it
+    app.config.update(MAIL_PORT=good_port)
+    msg.next_try_at = msg.created_at
+    db.session.commit()
+    send_queued_mail()
+    assert _link_from_mail(smtp_server, "f@example.com").startswith("/set-password/")
+    db.session.refresh(msg)
+    assert msg.status == "sent" and msg.attempts == 2
 
 
 def test_confirmation_text_with_quotes_cannot_break_out(owner_client, owner):

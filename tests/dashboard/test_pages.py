@@ -146,15 +146,19 @@ def test_retry_requeues_a_dead_effect(client, dash):
     assert effect.state == "pending"
 
 
-def test_resend_invitation_sends_a_fresh_email(client, dash):
+def test_resend_invitation_queues_a_fresh_email_and_comes_back(client, dash):
     from dashboard.mail.models import MailMessage
 
     cand = dash.invite("Ada One", "ada@example.com", dash.postings["Data Analyst"])
     db.session.commit()
     attempt = cand.attempts[0]
-    resp = client.post(f"/lever/attempts/{attempt.id}/resend")
+    page = client.get(f"/lever/candidates/{cand.id}").get_data(as_text=True)
+    assert f'action="/people/attempts/{attempt.id}/resend"' in page
+    resp = client.post(f"/people/attempts/{attempt.id}/resend", data={"back": f"/lever/candidates/{cand.id}"})
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/lever/candidates/{cand.id}")
     assert db.session.query(MailMessage).filter_by(to="ada@example.com").count() == 1
+    evil = client.post(f"/people/attempts/{attempt.id}/resend", data={"back": "//evil.example/x"})
+    assert evil.headers["Location"].endswith(f"/people/{cand.id}")
 
 
 def test_other_organisations_objects_are_404(client, dash, make_user):

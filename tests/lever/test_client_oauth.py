@@ -9,10 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from dashboard.lever.api.client import LeverOAuth
 from dashboard.lever.api.environments import local_environment
 from dashboard.lever.api.errors import LeverAuthError, LeverOutcomeUnknownError, LeverServerError
-from dashboard.lever.api.oauth import DEFAULT_SCOPES, new_pkce_pair, token_claims
+from dashboard.lever.api.oauth import DEFAULT_SCOPES, LeverOAuth, token_claims
 from tests.support.lever_client import DROP, ScriptedServer
 
 
@@ -38,9 +37,10 @@ def _jwt(claims: dict) -> str:
 def test_exchange_code_posts_a_form_with_the_pkce_verifier(server, oauth):
     answer = {"access_token": "at", "refresh_token": "rt", "token_type": "Bearer", "expires_in": 3600}
     server.queue("POST", "/oauth/token", 200, answer)
-    assert oauth.exchange_code("code-1", "http://127.0.0.1:5000/cb", code_verifier="v" * 43) == answer
+    got = oauth.exchange_code("code-1", "http://127.0.0.1:5000/cb", code_verifier="v" * 43)
+    assert {key: got[key] for key in answer} == answer
     seen = server.seen[0]
-    assert seen.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert seen.headers["Content-Type"].startswith("application/x-www-form-urlencoded")
     assert seen.form() == {"grant_type": "authorization_code", "code": "code-1",
                            "redirect_uri": "http://127.0.0.1:5000/cb", "code_verifier": "v" * 43,
                            "client_id": "cid", "client_secret": "csecret"}
@@ -90,19 +90,19 @@ def test_success_without_access_token_is_refused(server, oauth):
     assert err.value.code == "invalid_response"
 
 
-def test_authorization_url_carries_every_parameter(oauth):
-    verifier, challenge = new_pkce_pair()
-    digest = hashlib.sha256(verifier.encode()).digest()
-    assert challenge == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-    url = oauth.authorization_url(redirect_uri="http://127.0.0.1:5000/cb", state="s1",
-                                  code_challenge=challenge)
-    parts = urlsplit(url)
+def test_authorization_url_carries_every_parameter_and_a_fresh_pkce_pair(oauth):
+    auth = oauth.authorize("http://127.0.0.1:5000/cb")
+    parts = urlsplit(auth.url)
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == oauth.env.authorize_url
     q = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(auth.code_verifier.encode()).digest()).rstrip(b"=").decode()
     assert q == {"client_id": "cid", "redirect_uri": "http://127.0.0.1:5000/cb", "response_type": "code",
-                 "state": "s1", "scope": " ".join(DEFAULT_SCOPES), "audience": oauth.env.audience,
+                 "state": auth.state, "scope": " ".join(DEFAULT_SCOPES), "audience": oauth.env.audience,
                  "prompt": "consent", "code_challenge": challenge, "code_challenge_method": "S256"}
     assert "offline_access" in q["scope"].split()
+    again = oauth.authorize("http://127.0.0.1:5000/cb")
+    assert again.state != auth.state and again.code_verifier != auth.code_verifier
+    assert len(auth.state) >= 32 and 43 <= len(auth.code_verifier) <= 128
 
 
 def test_token_claims_decodes_without_verification(oauth):

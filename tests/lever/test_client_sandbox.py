@@ -8,10 +8,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from dashboard.lever.api.client import LeverClient, LeverOAuth
+from dashboard.lever.api.client import LeverClient
 from dashboard.lever.api.environments import local_environment
 from dashboard.lever.api.errors import LeverAuthError, LeverBadRequestError, LeverOutcomeUnknownError
-from dashboard.lever.api.oauth import ACCOUNT_ID_CLAIM, DEFAULT_SCOPES, new_pkce_pair
+from dashboard.lever.api.oauth import ACCOUNT_ID_CLAIM, DEFAULT_SCOPES, LeverOAuth
 from dashboard.lever.api.pacing import NoPacer, TokenBucketPacer
 from tests.support.lever_client import RefreshingTokenSource, StaticTokenSource
 
@@ -40,8 +40,8 @@ def oauth(sandbox):
 
 def consent(oauth: LeverOAuth, user_id: str) -> tuple[str, str]:
     """Walk the sandbox's consent page as `user_id`; returns (code, PKCE verifier)."""
-    verifier, challenge = new_pkce_pair()
-    url = oauth.authorization_url(redirect_uri=REDIRECT, state="st-1", code_challenge=challenge)
+    auth = oauth.authorize(REDIRECT)
+    url = auth.url
     page = requests.get(url, timeout=5)
     assert page.status_code == 200
     form = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
@@ -49,8 +49,8 @@ def consent(oauth: LeverOAuth, user_id: str) -> tuple[str, str]:
                            allow_redirects=False, timeout=5)
     assert answer.status_code in (302, 303)
     back = parse_qs(urlsplit(answer.headers["Location"]).query)
-    assert back["state"] == ["st-1"]
-    return back["code"][0], verifier
+    assert back["state"] == [auth.state]
+    return back["code"][0], auth.code_verifier
 
 
 @pytest.fixture

@@ -91,9 +91,9 @@ def test_no_pacer_never_waits():
 
 
 def test_backoff_is_full_jitter_under_an_exponential_ceiling():
-    upper = [backoff_delay(n, base=0.5, cap=8.0, rand=lambda lo, hi: hi) for n in range(7)]
-    assert upper == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
-    lower = [backoff_delay(n, base=0.5, cap=8.0, rand=lambda lo, hi: lo) for n in range(3)]
-    assert lower == [0.0, 0.0, 0.0]
-    for n in range(10):
-        assert 0.0 <= backoff_delay(n) <= 8.0
+    ceilings = [0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
+    for attempt, ceiling in enumerate(ceilings):
+        waits = [backoff_delay(attempt, base=0.5, cap=8.0) for _ in range(400)]
+        assert 0.0 <= min(waits) < ceiling * 0.1  # spread down to (almost) nothing ...
+        assert ceiling * 0.9 < max(waits) <= ceiling  # ... and up to the ceiling, never beyond
+    assert max(backoff_delay(60) for _ in range(100)) <= 8.0

@@ -129,14 +129,14 @@ def test_concurrent_insert_with_same_key_returns_the_winner(make_org, monkeypatc
     org = make_org()
     winner = _send(org, idempotency_key="race")
     db.session.commit()
-    real = services._by_key
+    real = services.by_key
     calls = {"n": 0}
 
     def late_lookup(key):
         calls["n"] += 1
         return None if calls["n"] == 1 else real(key)  # the first look-up misses the other insert
 
-    monkeypatch.setattr(services, "_by_key", late_lookup)
+    monkeypatch.setattr(services, "by_key", late_lookup)
     again = _send(org, idempotency_key="race")
     db.session.commit()
     assert again.id == winner.id and _count() == 1

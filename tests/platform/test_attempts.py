@@ -6,7 +6,7 @@ import pytest
 
 from dashboard.attempts import services
 from dashboard.attempts.models import Attempt, Candidate
-from dashboard.attempts.scoring import evaluate_attempt
+from dashboard.attempts.services import evaluate_attempt
 from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
 
@@ -216,9 +216,11 @@ def test_send_invitation_stores_mail_once_and_resends_on_request(org, build_asse
     assert first.id == again.id
     assert first.to == "cand@example.com" and "Data Analyst Assessment" in first.subject
     assert services.attempt_link(attempt) in first.text_body and services.attempt_link(attempt) in first.html_body
-    resent = services.send_invitation(attempt.id, resend=True)
-    assert resent.id != first.id
+    resent = services.queue_invitation(attempt.id, resend=True)
+    assert resent.id != first.id and resent.text_body == first.text_body
     assert db.session.query(MailMessage).count() == 2
     services.cancel_attempt(attempt.id, "x")
     with pytest.raises(services.AttemptError):
-        services.send_invitation(attempt.id, resend=True)
+        services.queue_invitation(attempt.id, resend=True)
+    with pytest.raises(services.AttemptError):
+        services.send_invitation(attempt.id)

@@ -26,7 +26,7 @@ def test_every_post_route_rejects_a_request_without_csrf(app, admin_client, admi
     attempt = invite(org, published)
     values = {"assessment_id": a.id, "part_id": a.parts[0].id, "question_id": a.parts[0].questions[0].id,
               "direction": "down", "attempt_id": attempt.id, "candidate_id": attempt.candidate_id,
-              "token": attempt.token, "position": 1}
+              "token": attempt.token, "position": 1, "action": "publish"}
     urls = _post_urls(app, values)
     assert len(urls) >= 15
     for url in urls:

@@ -26,7 +26,7 @@ def _complete_with_text(attempt, text="An answer"):
 def test_recruiter_invites_a_candidate_and_the_email_is_stored(recruiter_client, recruiter, build_assessment,
                                                                recorded_events):
     a = build_assessment(recruiter.organisation)
-    resp = recruiter_client.post(f"/assessments/{a.id}/invite",
+    resp = recruiter_client.post(f"/people/invite/{a.id}",
                                  data={"email": "New.Person@Example.com", "name": "New Person"})
     assert resp.status_code == 302
     candidate = db.session.scalar(db.select(Candidate))
@@ -42,7 +42,7 @@ def test_recruiter_invites_a_candidate_and_the_email_is_stored(recruiter_client,
 
 def test_invite_with_a_bad_email_changes_nothing(recruiter_client, recruiter, build_assessment):
     a = build_assessment(recruiter.organisation)
-    resp = recruiter_client.post(f"/assessments/{a.id}/invite", data={"email": "nope", "name": "X"},
+    resp = recruiter_client.post(f"/people/invite/{a.id}", data={"email": "nope", "name": "X"},
                                  follow_redirects=True)
     assert resp.status_code == 200 and "Candidate email" in resp.get_data(as_text=True)
     assert db.session.query(Candidate).count() == 0 and db.session.query(Attempt).count() == 0
@@ -50,7 +50,7 @@ def test_invite_with_a_bad_email_changes_nothing(recruiter_client, recruiter, bu
 
 def test_invite_to_a_draft_is_refused(admin_client, admin, build_assessment):
     a = build_assessment(admin.organisation, publish=False)
-    resp = admin_client.post(f"/assessments/{a.id}/invite", data={"email": "c@example.com", "name": "C"},
+    resp = admin_client.post(f"/people/invite/{a.id}", data={"email": "c@example.com", "name": "C"},
                              follow_redirects=True)
     assert "not published" in resp.get_data(as_text=True)
     assert db.session.query(Attempt).count() == 0 and db.session.query(Candidate).count() == 0

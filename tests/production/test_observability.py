@@ -210,7 +210,7 @@ def test_production_refuses_the_development_secret_and_a_missing_public_url(monk
 
 def test_postgres_pacer_is_shared_and_keeps_the_rate(pg_app):
     from dashboard.extensions import db
-    from dashboard.lever.api.pacing_pg import PostgresPacer
+    from dashboard.lever.connection.pacing import PostgresPacer
 
     waits: list[float] = []
     lock = threading.Lock()

@@ -29,7 +29,7 @@ from dashboard.attempts import services as attempts
 from dashboard.attempts.models import Attempt
 from dashboard.core.clock import utcnow
 from dashboard.extensions import db
-from dashboard.lever.sync import outbox
+from dashboard.lever.sync import effects
 from dashboard.lever.sync.models import Effect, FeedbackForm, InboxDelivery, Invitation, LeverOpportunity
 from tests.conftest import reset_schema
 from tests.support.connections import signed
@@ -209,7 +209,7 @@ class Pipeline(RuleBasedStateMachine):
             db.session.execute(update(InboxDelivery).where(InboxDelivery.id.in_(delivery_ids)).values(
                 state="claimed", claimed_at=long_ago, attempts=InboxDelivery.attempts + 1))
         db.session.commit()
-        outbox.release_stale_claims()
+        effects.release_stale_claims()
         db.session.commit()
 
     @rule()
@@ -222,7 +222,7 @@ class Pipeline(RuleBasedStateMachine):
     @rule(passes=st.integers(1, 3), catch_up=st.booleans())
     def run_worker(self, passes, catch_up):
         """A few worker passes; with catch_up, every back-off has already elapsed."""
-        from dashboard.lever.sync.inbox import run_once
+        from dashboard.jobs.worker import run_once
 
         for _ in range(passes):
             if catch_up:
@@ -237,7 +237,7 @@ class Pipeline(RuleBasedStateMachine):
     @rule(pick=st.integers(0, 99), correct=st.integers(0, 4), points=st.integers(0, 10))
     def candidate_progresses(self, pick, correct, points):
         """The next thing for one attempt: start, submit the next part, or (staff) evaluate."""
-        from dashboard.attempts.scoring import evaluate_attempt
+        from dashboard.attempts.services import evaluate_attempt
 
         live = db.session.scalars(select(Attempt).where(Attempt.status.in_(("invited", "in_progress")) | (
             (Attempt.status == "completed") & (Attempt.evaluation_state != "final"))).order_by(Attempt.id)).all()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from dashboard.extensions import db
-from dashboard.jobs.registry import run_job
+from dashboard.jobs.runs import run_job
 from dashboard.lever.sync.models import Effect, InboxDelivery, Invitation
 from tests.sync.test_end_to_end import attempt_for, emails_to, status_tags, take
 

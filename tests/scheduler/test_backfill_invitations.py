@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from dashboard.attempts.jobs import invitation_housekeeping
 from dashboard.attempts.models import Attempt
 from dashboard.core.clock import utcnow
 from dashboard.extensions import db
-from dashboard.jobs.registry import invitation_housekeeping, run_job
+from dashboard.jobs.runs import run_job, run_requested
 from dashboard.lever.sync.models import Invitation, SyncEvent
 from dashboard.lever.sync.rules import BACKFILL_SKIPPED, BACKFILL_WAITING
-from dashboard.lever.views.sync_routes import wait_for_sync
 from dashboard.mail.models import MailMessage
 from tests.sync.test_end_to_end import emails_to, status_tags
 
@@ -43,9 +43,9 @@ def test_backfill_all_invites_the_candidates_already_there(world):
     assert _summaries().count(BACKFILL_WAITING) == 2
     page = world.client.get("/lever/sync-now/status")
     assert page.status_code == 200
-    resp = world.client.post("/lever/backfill", data={"decision": "all"}, headers={"HX-Request": "1"})
+    resp = world.client.post("/lever/backfill", data={"decision": "all"}, headers={"HX-Request": "true"})
     assert resp.status_code == 200 and b"invited like new ones" in resp.data
-    assert wait_for_sync(world.connection.organisation_id)
+    assert run_requested("test-worker") == 2  # the worker performs the queued postings + opportunities runs
     world.drain()
     db.session.expire_all()
     assert world.connection.backfill_decision == "all"
@@ -72,7 +72,7 @@ def test_backfill_new_only_never_invites_them_but_new_applications_go_through(wo
 
 def test_backfill_refuses_bad_input_and_recruiters(world, make_user):
     resp = world.client.post("/lever/backfill", data={"decision": "everyone"})
-    assert resp.status_code == 303
+    assert resp.status_code == 302
     db.session.expire_all()
     assert world.connection.backfill_decision is None
     assert world.client.post("/lever/backfill", data={"decision": "all"}, csrf=False).status_code == 400
@@ -81,9 +81,9 @@ def test_backfill_refuses_bad_input_and_recruiters(world, make_user):
 def test_sync_now_runs_postings_and_opportunities(world):
     world.sandbox.set_faults(drop_webhooks=True)
     world.apply("Data Analyst", "Sync Now", "syncnow@example.com")
-    resp = world.client.post("/lever/sync-now", headers={"HX-Request": "1"})
-    assert resp.status_code == 200
-    assert wait_for_sync(world.connection.organisation_id)
+    resp = world.client.post("/lever/sync-now", headers={"HX-Request": "true"})
+    assert resp.status_code == 200 and b"waiting for a worker" in resp.data and b"every 1s" in resp.data
+    assert run_requested("test-worker") == 2
     world.drain()
     assert emails_to("syncnow@example.com") == 1
     status = world.client.get("/lever/sync-now/status")
@@ -126,19 +126,17 @@ def test_no_reminder_for_a_hired_candidate(invited):
     assert invitation_housekeeping()["reminders"] == 0
 
 
-def test_sync_started_by_another_web_process_shows_as_running_and_is_not_started_twice(world):
+def test_a_requested_sync_is_not_queued_twice_and_shows_until_done(world):
     from dashboard.jobs.models import JobRun
-    from dashboard.lever.views.sync_routes import start_sync, sync_is_running
 
     org_id = world.connection.organisation_id
-    db.session.add(JobRun(job="opportunities", organisation_id=org_id, trigger="manual", status="running",
-                          started_at=utcnow(), changes={}))
-    db.session.commit()
-    assert sync_is_running(org_id)
-    assert start_sync(org_id) is False
+    first = world.client.post("/lever/sync-now", headers={"HX-Request": "true"})
+    second = world.client.post("/lever/sync-now", headers={"HX-Request": "true"})
+    assert first.status_code == second.status_code == 200
+    assert db.session.scalar(select(func.count(JobRun.id)).where(JobRun.organisation_id == org_id)) == 2
     status = world.client.get("/lever/sync-now/status")
-    assert b"every 1s" in status.data  # the page keeps polling while it runs
-    stale = db.session.scalar(select(JobRun).where(JobRun.status == "running"))
-    stale.started_at = utcnow() - timedelta(hours=1)  # its process died long ago
+    assert b"every 1s" in status.data  # the page keeps polling while runs wait or run
+    for run in db.session.scalars(select(JobRun)):
+        run.started_at = utcnow() - timedelta(hours=1)  # queued long ago by a worker that never came
     db.session.commit()
-    assert not sync_is_running(org_id)
+    assert b"every 1s" not in world.client.get("/lever/sync-now/status").data

@@ -1,6 +1,6 @@
 """Every recorded job run also feeds the job-duration metric that /metrics exposes."""
 
-from dashboard.jobs.registry import record_run
+from dashboard.jobs.runs import record_run
 from dashboard.observability.metrics import JOB_SECONDS
 
 

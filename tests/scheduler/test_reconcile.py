@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from dashboard.extensions import db
-from dashboard.jobs.models import JobRun, ReconcileState
-from dashboard.jobs.registry import run_job
+from dashboard.jobs.models import JobRun
+from dashboard.jobs.runs import run_job
 from dashboard.lever.sync import rules
-from dashboard.lever.sync.models import Effect, Invitation
+from dashboard.lever.sync.models import Effect, Invitation, ReconcileState
 from tests.sync.test_end_to_end import emails_to, status_tags
 
 INVITED = "Alooba - Invited"

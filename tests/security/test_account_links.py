@@ -19,6 +19,7 @@ from tests.conftest import login
 from tests.security.conftest import make_objects
 from tests.security.test_isolation import GET_RULES, _url
 from tests.support.dump import database_text
+from tests.support.smtp import send_queued_mail
 
 LINK = re.compile(r"/set-password/([A-Za-z0-9_\-.]{16,})")
 SKIPPED = ("/set-password/", "/logout", "/metrics")
@@ -28,6 +29,7 @@ def _invite_new_owner(owner_client) -> None:
     resp = owner_client.post("/settings/users", data={"email": "newowner@acme.example", "name": "New Owner",
                                                       "role": "owner"})
     assert resp.status_code == 302
+    send_queued_mail()  # the worker's part
 
 
 def _account_message() -> MailMessage:
@@ -112,6 +114,7 @@ def test_a_used_link_and_every_other_link_of_the_user_stop_working(app, client, 
     _invite_new_owner(owner_client)
     user = services.find_user_by_email("newowner@acme.example")
     owner_client.post(f"/settings/users/{user.id}/resend")
+    send_queued_mail()
     links = [LINK.search(m).group(0) for m in smtp_server.texts() if "newowner@acme.example" in m]
     assert len(links) == 2 and links[0] != links[1]
     done = client.post(links[1], data={"password": "a long new password", "confirm": "a long new password"})

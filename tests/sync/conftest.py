@@ -68,7 +68,7 @@ class World:
     def drain(self=None, rounds: int = 60, must_settle: bool = True) -> None:
         """Run the worker until nothing is left, treating every back-off as already elapsed, except
         the settle time of writes whose answer was lost (that one really passes)."""
-        from dashboard.lever.sync.inbox import run_once
+        from dashboard.jobs.worker import run_once
 
         for _ in range(rounds):
             db.session.execute(update(Effect).where(Effect.state == "pending", Effect.outcome_unknown.is_(False))

@@ -42,7 +42,7 @@ def take(attempt: Attempt, correct: int = 4) -> None:
 
 
 def finish_and_evaluate(attempt: Attempt, points: float, evaluator_id: int) -> None:
-    from dashboard.attempts.scoring import evaluate_attempt
+    from dashboard.attempts.services import evaluate_attempt
 
     manual = next(ps for ps in attempt.part_scores if ps.part.grading == "manual")
     attempts.submit_part(attempt.id, manual.part_id, {q.id: "My analysis" for q in manual.part.questions})

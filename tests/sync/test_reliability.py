@@ -114,7 +114,7 @@ def test_r1_duplicated_shuffled_forged_deliveries_invite_exactly_once(app, clien
 @pytest.mark.parametrize("faults", [{"error_rate": 0.2, "rate_limit_rate": 0.1, "timeout_rate": 0.05,
                                      "timeout_seconds": 1.5, "drop_response_after_write_rate": 0.05}])
 def test_r2_every_effect_lands_through_faults(app, client, sandbox, make_org, faults):
-    from dashboard.attempts.scoring import evaluate_attempt
+    from dashboard.attempts.services import evaluate_attempt
 
     _fast(app, sandbox)
     org, connection, account_id, postings, _ = _setup_org(app, sandbox, make_org, 0)

@@ -19,7 +19,6 @@ from urllib.parse import quote
 import requests
 
 from dashboard.lever.api.errors import (
-    LeverAuthError,
     LeverError,
     LeverNetworkError,
     LeverNotFoundError,
@@ -29,10 +28,9 @@ from dashboard.lever.api.errors import (
     error_for_status,
     request_never_sent,
 )
-from dashboard.lever.api.oauth import LeverOAuth
 from dashboard.lever.api.pacing import Pacer, TokenBucketPacer, backoff_delay
 
-__all__ = ["LeverAuthError", "LeverClient", "LeverOAuth", "TokenSource"]
+__all__ = ["LeverClient", "TokenSource"]
 
 log = logging.getLogger(__name__)
 

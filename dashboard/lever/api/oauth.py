@@ -1,21 +1,26 @@
-"""Lever's OAuth 2.0 endpoints: the consent URL, code exchange and refresh-token rotation.
+"""Lever's OAuth 2.0 endpoints through Authlib: the consent URL with PKCE, the code exchange and
+refresh-token rotation.
 
-A refresh token is single-use (Lever rotates it on every refresh), so a refresh whose answer
-is lost is never repeated here: it raises LeverOutcomeUnknownError and the caller decides.
+Authlib builds the requests; this module adds what Lever needs on top: `audience` and
+`prompt=consent` on the consent URL, client credentials in the form body, Lever's error answers
+mapped onto the one `LeverError` family, and no blind repeat of a token request whose answer was lost
+(a refresh token is single-use: it raises LeverOutcomeUnknownError and the caller decides).
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import logging
-import secrets
 import time
 from collections.abc import Iterable
-from urllib.parse import urlencode, urlsplit
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import requests
+from authlib.common.security import generate_token
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.requests_client import OAuth2Session
 
 from dashboard.lever.api.environments import LeverEnvironment
 from dashboard.lever.api.errors import (
@@ -23,13 +28,14 @@ from dashboard.lever.api.errors import (
     LeverError,
     LeverNetworkError,
     LeverOutcomeUnknownError,
-    LeverRateLimitedError,
-    LeverServerError,
+    error_for_status,
     request_never_sent,
 )
+from dashboard.lever.api.pacing import backoff_delay
 
 log = logging.getLogger(__name__)
 
+# Every scope a feature uses (docs/lever-contract.md lists what each is for).
 DEFAULT_SCOPES = (
     "offline_access", "opportunities:read:admin", "opportunities:write:admin", "postings:read:admin",
     "stages:read:admin", "tags:read:admin", "users:read:admin", "feedback:write:admin",
@@ -40,11 +46,13 @@ ACCOUNT_ID_CLAIM = "https://oauth.lever.co/accountId"
 USER_ID_CLAIM = "https://oauth.lever.co/userId"
 
 
-def new_pkce_pair() -> tuple[str, str]:
-    """A fresh PKCE (code_verifier, S256 code_challenge) pair."""
-    verifier = secrets.token_urlsafe(48)
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    """Where to send the browser, and what the callback must find in the session."""
+
+    url: str
+    state: str
+    code_verifier: str
 
 
 def token_claims(access_token: str) -> dict:
@@ -66,55 +74,70 @@ def token_claims(access_token: str) -> dict:
     return claims
 
 
+def _refuse_errors(response: requests.Response) -> requests.Response:
+    """Authlib compliance hook: a non-2xx answer becomes the matching LeverError (status kept)."""
+    if 200 <= response.status_code < 300:
+        return response
+    try:
+        body = response.json()
+    except ValueError:
+        body = response.text
+    error = error_for_status(response.status_code, body)
+    if response.status_code in (400, 401, 403):  # a refused grant: the connection needs a person
+        raise LeverAuthError(error.message, status=error.status, code=error.code or "invalid_request")
+    raise error
+
+
 class LeverOAuth:
     """The OAuth client of this product for one Lever environment."""
 
     def __init__(self, env: LeverEnvironment, client_id: str, client_secret: str, *,
-                 timeout: float | tuple[float, float] = (3.05, 20), session: requests.Session | None = None,
-                 connect_retries: int = 2) -> None:
+                 timeout: float | tuple[float, float] = (3.05, 20), connect_retries: int = 2) -> None:
         self.env = env
         self.client_id = client_id
         self.client_secret = client_secret
         self.timeout = timeout
-        self.session = session or requests.Session()
         self.connect_retries = connect_retries
 
-    def authorization_url(self, *, redirect_uri: str, state: str, scopes: Iterable[str] = DEFAULT_SCOPES,
-                          code_challenge: str | None = None) -> str:
-        """The consent URL to send a Lever Super Admin to."""
-        params = {
-            "client_id": self.client_id, "redirect_uri": redirect_uri, "response_type": "code",
-            "state": state, "scope": " ".join(scopes), "audience": self.env.audience, "prompt": "consent",
-        }
-        if code_challenge:
-            params.update(code_challenge=code_challenge, code_challenge_method="S256")
-        return f"{self.env.authorize_url}?{urlencode(params)}"
+    def _session(self, **kwargs) -> OAuth2Session:
+        session = OAuth2Session(self.client_id, self.client_secret, token_endpoint_auth_method="client_secret_post",
+                                code_challenge_method="S256", **kwargs)
+        session.register_compliance_hook("access_token_response", _refuse_errors)
+        session.register_compliance_hook("refresh_token_response", _refuse_errors)
+        return session
+
+    def authorize(self, redirect_uri: str, scopes: Iterable[str] = DEFAULT_SCOPES) -> AuthorizationRequest:
+        """A fresh consent URL with a random single-use state and a PKCE S256 challenge."""
+        state, verifier = generate_token(40), generate_token(64)
+        with self._session(scope=" ".join(scopes), redirect_uri=redirect_uri) as session:
+            url, _ = session.create_authorization_url(self.env.authorize_url, state=state, code_verifier=verifier,
+                                                      audience=self.env.audience, prompt="consent")
+        return AuthorizationRequest(url=url, state=state, code_verifier=verifier)
 
     def exchange_code(self, code: str, redirect_uri: str, code_verifier: str | None = None) -> dict:
         """Trade an authorization code for tokens (the token endpoint's JSON)."""
-        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
-        if code_verifier:
-            form["code_verifier"] = code_verifier
-        return self._token_request(form)
+        extra = {"code_verifier": code_verifier} if code_verifier else {}
+        return self._token_call("authorization_code", lambda s: s.fetch_token(
+            self.env.token_url, grant_type="authorization_code", code=code, redirect_uri=redirect_uri,
+            timeout=self.timeout, **extra))
 
     def refresh(self, refresh_token: str) -> dict:
         """Use a refresh token; the answer carries a NEW refresh token that replaces it."""
-        return self._token_request({"grant_type": "refresh_token", "refresh_token": refresh_token})
+        return self._token_call("refresh_token", lambda s: s.refresh_token(
+            self.env.token_url, refresh_token=refresh_token, timeout=self.timeout))
 
     token_claims = staticmethod(token_claims)
 
-    def _token_request(self, form: dict) -> dict:
-        form = {**form, "client_id": self.client_id, "client_secret": self.client_secret}
-        grant = form["grant_type"]
+    def _token_call(self, grant: str, call) -> dict:
         path = urlsplit(self.env.token_url).path
         attempt = 0
         while True:
             started = time.monotonic()
-            status = None
+            outcome = "no answer"
             try:
-                response = self.session.post(self.env.token_url, data=form, timeout=self.timeout,
-                                             headers={"Accept": "application/json"})
-                status = response.status_code
+                with self._session() as session:
+                    token = dict(call(session))
+                outcome = "ok"
             except requests.RequestException as exc:
                 if not request_never_sent(exc):
                     raise LeverOutcomeUnknownError(f"The {grant} answer was lost ({type(exc).__name__})",
@@ -122,33 +145,16 @@ class LeverOAuth:
                 if attempt >= self.connect_retries:
                     raise LeverNetworkError(f"Lever's token endpoint is unreachable ({type(exc).__name__})",
                                             code="network") from None
+                time.sleep(backoff_delay(attempt))
                 attempt += 1
-                time.sleep(0.2 * attempt)
                 continue
+            except LeverError as exc:
+                outcome = str(exc.status or exc.code)
+                raise
+            except (ValueError, OAuthError) as exc:  # a success answer that is not a token
+                raise LeverAuthError(f"The {grant} answer is unreadable", code="invalid_response") from exc
             finally:
-                log.info("lever oauth POST %s (%s) -> %s in %.3fs", path, grant, status or "no answer",
-                         time.monotonic() - started)
-            return self._parse(response, grant)
-
-    @staticmethod
-    def _parse(response: requests.Response, grant: str) -> dict:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        status = response.status_code
-        if 200 <= status < 300:
-            if not isinstance(body, dict) or not body.get("access_token"):
-                raise LeverAuthError(f"The {grant} answer holds no access token", status=status,
-                                     code="invalid_response")
-            return body
-        code = body.get("error") if isinstance(body, dict) else None
-        message = (body.get("error_description") or body.get("message")) if isinstance(body, dict) else None
-        message = str(message or f"Lever's token endpoint answered HTTP {status}")
-        if status == 429:
-            raise LeverRateLimitedError(message, code=code or "rate_limited")
-        if status >= 500:
-            raise LeverServerError(message, status=status, code=code or "server_error")
-        if status in (400, 401, 403):
-            raise LeverAuthError(message, status=status, code=str(code or "invalid_request"))
-        raise LeverError(message, status=status, code=str(code) if code else None)
+                log.info("lever oauth POST %s (%s) -> %s in %.3fs", path, grant, outcome, time.monotonic() - started)
+            if not token.get("access_token"):
+                raise LeverAuthError(f"The {grant} answer holds no access token", code="invalid_response")
+            return token

@@ -7,11 +7,12 @@ process, keyed by Lever account.
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import NamedTuple, Protocol
+
+from tenacity import wait_random_exponential
 
 
 class Pacer(Protocol):
@@ -65,8 +66,13 @@ class NoPacer:
         """Return at once."""
 
 
-def backoff_delay(attempt: int, *, base: float = 0.25, cap: float = 8.0,
-                  rand: Callable[[float, float], float] = random.uniform) -> float:
-    """Exponential backoff with full jitter: a random wait in [0, min(cap, base * 2**attempt)]."""
-    ceiling = min(cap, base * (2 ** max(0, attempt)))
-    return rand(0.0, ceiling)
+def backoff_delay(attempt: int, *, base: float = 0.25, cap: float = 8.0) -> float:
+    """Exponential backoff with full jitter: a random wait in [0, min(cap, base * 2**attempt)] seconds
+    (tenacity's `wait_random_exponential`; `attempt` counts from 0)."""
+    return wait_random_exponential(multiplier=base, max=cap)(_Attempt(attempt + 1))
+
+
+class _Attempt(NamedTuple):
+    """The one field of tenacity's retry state that its wait strategies read."""
+
+    attempt_number: int

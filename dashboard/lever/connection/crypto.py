@@ -64,27 +64,3 @@ def rotate(token: str, keys: str | None = None) -> str:
         return fernet(keys).rotate(token.encode()).decode()
     except InvalidToken as exc:
         raise CryptoError("a stored secret cannot be decrypted with the configured keys") from exc
-
-
-def rotate_all() -> int:
-    """Re-encrypt every stored Lever secret with the newest key; returns how many were rewritten.
-
-    Flushes, never commits (the CLI command commits once).
-    """
-    from sqlalchemy import select
-
-    from dashboard.extensions import db
-    from dashboard.lever.connection.models import LeverConnection, LeverWebhook
-
-    count = 0
-    for conn in db.session.scalars(select(LeverConnection)):
-        for attr in ("access_token_enc", "refresh_token_enc"):
-            value = getattr(conn, attr)
-            if value:
-                setattr(conn, attr, rotate(value))
-                count += 1
-    for hook in db.session.scalars(select(LeverWebhook)):
-        hook.signature_token_enc = rotate(hook.signature_token_enc)
-        count += 1
-    db.session.flush()
-    return count

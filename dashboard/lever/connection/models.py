@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dashboard.core.clock import as_utc, utcnow
@@ -126,3 +126,12 @@ class LeverConnectionEvent(db.Model):
 
     connection: Mapped[LeverConnection] = relationship(back_populates="events")
     user = relationship("User")
+
+
+class LeverPaceBucket(db.Model):
+    """The shared pacing state of one Lever account (`account_key`), used by `connection.pacing`."""
+
+    __tablename__ = "lever_pace_buckets"
+
+    account_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tat: Mapped[float] = mapped_column(Float)  # epoch seconds when the bucket is next "full"

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import hmac
 
-import click
 from flask import (
     Blueprint,
-    Flask,
     current_app,
     flash,
     redirect,
@@ -20,17 +18,18 @@ from flask import (
     session,
     url_for,
 )
-from flask.cli import AppGroup
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from dashboard.accounts.auth import role_required
+from dashboard.core.auth import role_required
 from dashboard.extensions import db
+from dashboard.lever.api.environments import environment_from_config
 from dashboard.lever.api.errors import LeverError
 from dashboard.lever.connection import services as svc
 from dashboard.lever.connection.clients import client_for
 from dashboard.lever.connection.forms import LeverSettingsForm, PasteWebhookForm
 from dashboard.lever.connection.models import EVENT_LABELS, WEBHOOK_EVENTS
+from dashboard.lever.connection.tokens import oauth_from_config
 
 bp = Blueprint("lever_connect", __name__, url_prefix="/settings/integrations/lever")
 
@@ -117,11 +116,7 @@ def card():
 @role_required("admin")
 def enable():
     """Start the authorization-code flow: state and PKCE verifier stay in this session only."""
-    from dashboard.lever.api.environments import environment_from_config
-
-    env = environment_from_config(current_app.config)
-    auth = svc.build_authorization(env, current_app.config["LEVER_CLIENT_ID"],
-                                   svc.callback_url(current_app.config))
+    auth = oauth_from_config(current_app.config).authorize(svc.callback_url(current_app.config))
     session[SESSION_KEY] = {"state": auth.state, "verifier": auth.code_verifier,
                             "org": current_user.organisation_id, "user": current_user.id}
     return redirect(auth.url)
@@ -147,8 +142,6 @@ def callback():
     if not code:
         flash("Lever's answer had no authorization code. Nothing was changed; please try again.", "error")
         return _back()
-    from dashboard.lever.api.environments import environment_from_config
-    from dashboard.lever.connection.tokens import oauth_from_config
 
     try:
         conn = svc.complete_authorization(
@@ -306,29 +299,3 @@ def disconnect():
     else:
         flash("Lever is disconnected.", "success")
     return _back()
-
-
-lever_cli = AppGroup("lever", help="Lever integration.")
-
-
-@lever_cli.command("rotate-keys")
-def rotate_keys_command() -> None:
-    """Re-encrypt every stored Lever secret with the first TOKEN_ENCRYPTION_KEYS key."""
-    from dashboard.lever.connection import crypto
-
-    try:
-        count = crypto.rotate_all()
-    except crypto.CryptoError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
-    db.session.commit()
-    click.echo(f"re-encrypted {count} secrets with the newest key")
-
-
-def register_cli(app: Flask) -> None:
-    """Attach `flask lever rotate-keys` (joining an existing `lever` group when there is one)."""
-    group = app.cli.commands.get("lever")
-    if group is None:
-        app.cli.add_command(lever_cli)
-    elif group is not lever_cli:
-        group.add_command(rotate_keys_command)

@@ -8,14 +8,12 @@ Refusals raise `ConnectError` with a message meant for the user.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 
-from authlib.common.security import generate_token
-from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
-from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from flask import current_app
 from sqlalchemy import select
 
+from dashboard.core.boundary import DomainError
 from dashboard.core.clock import utcnow
 from dashboard.extensions import db
 from dashboard.lever.api.errors import LeverError, LeverNotFoundError
@@ -29,23 +27,13 @@ from dashboard.lever.connection.models import (
     LeverWebhook,
 )
 
-SCOPES = DEFAULT_SCOPES  # the scopes LEVER.md lists; every one of them must be granted
-ACCOUNT_CLAIM = ACCOUNT_ID_CLAIM
+SCOPES = DEFAULT_SCOPES  # every scope a feature uses (docs/lever-contract.md); each must be granted
 CALLBACK_PATH = "/settings/integrations/lever/callback"
 WEBHOOK_PATH = "/webhooks/lever/"
 
 
-class ConnectError(ValueError):
+class ConnectError(DomainError):
     """A refusal while connecting or configuring Lever; the message is shown to the user."""
-
-
-@dataclass(frozen=True)
-class AuthorizationRequest:
-    """Where to send the browser, and what the callback must find in the session."""
-
-    url: str
-    state: str
-    code_verifier: str
 
 
 def callback_url(config: Mapping) -> str:
@@ -56,18 +44,6 @@ def callback_url(config: Mapping) -> str:
 def webhook_url(config: Mapping, connection: LeverConnection) -> str:
     """The URL Lever delivers this connection's webhooks to."""
     return str(config["PUBLIC_BASE_URL"]).rstrip("/") + WEBHOOK_PATH + connection.public_id
-
-
-def build_authorization(env, client_id: str, redirect_uri: str) -> AuthorizationRequest:
-    """A fresh consent URL with a random single-use state and a PKCE S256 challenge."""
-    state = generate_token(40)
-    verifier = generate_token(64)
-    url = prepare_grant_uri(
-        env.authorize_url, client_id, "code", redirect_uri=redirect_uri, scope=" ".join(SCOPES),
-        state=state, audience=env.audience, prompt="consent",
-        code_challenge=create_s256_code_challenge(verifier), code_challenge_method="S256",
-    )
-    return AuthorizationRequest(url=url, state=state, code_verifier=verifier)
 
 
 def get_connection(organisation_id: int) -> LeverConnection | None:
@@ -95,7 +71,7 @@ def complete_authorization(organisation_id: int, user_id: int, *, code: str, red
         claims = oauth.token_claims(access)
     except (LeverError, ValueError) as exc:
         raise ConnectError("Lever's access token could not be read. Nothing was changed.") from exc
-    account_id = claims.get(ACCOUNT_CLAIM)
+    account_id = claims.get(ACCOUNT_ID_CLAIM)
     if not account_id:
         raise ConnectError("Lever's access token does not name a Lever account. Nothing was changed.")
     granted = str(answer.get("scope") or claims.get("scope") or "").split()
@@ -116,7 +92,6 @@ def complete_authorization(organisation_id: int, user_id: int, *, code: str, red
     conn = get_connection(organisation_id)
     kind = "reconnected" if conn is not None else "connected"
     if conn is None:
-        from flask import current_app
 
         conn = LeverConnection(organisation_id=organisation_id,
                                reuse_days=int(current_app.config.get("RESULT_REUSE_DAYS", 180)),

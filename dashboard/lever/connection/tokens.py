@@ -28,14 +28,17 @@ from sqlalchemy.orm import Session
 
 from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
+from dashboard.lever.api.environments import environment_from_config
 from dashboard.lever.api.errors import (
     LeverAuthError,
     LeverBadRequestError,
     LeverError,
     LeverForbiddenError,
 )
+from dashboard.lever.api.oauth import LeverOAuth
 from dashboard.lever.connection import crypto
 from dashboard.lever.connection.models import LeverConnection, LeverConnectionEvent
+from dashboard.observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -50,20 +53,10 @@ def _process_lock(engine_key: str, connection_id: int) -> threading.Lock:
         return _locks.setdefault((engine_key, connection_id), threading.Lock())
 
 
-def oauth_from_config(config) -> object:
+def oauth_from_config(config) -> LeverOAuth:
     """The `LeverOAuth` of this app's Lever environment and OAuth client credentials."""
-    from dashboard.lever.api.client import LeverOAuth
-    from dashboard.lever.api.environments import environment_from_config
-
     return LeverOAuth(environment_from_config(config), config.get("LEVER_CLIENT_ID"),
                       config.get("LEVER_CLIENT_SECRET"))
-
-
-def _refresh_failed(reason: str) -> None:
-    """Report a failed refresh to the metrics."""
-    from dashboard.observability import metrics
-
-    metrics.refresh_failed(reason)
 
 
 def mark_reconnect_needed(session: Session, conn: LeverConnection, reason: str) -> None:
@@ -184,15 +177,15 @@ class ConnectionTokenSource:
                 mark_reconnect_needed(session, conn, reason)
                 session.commit()
                 log.warning("lever connection %s needs reconnecting: %s", conn.id, exc.code)
-                _refresh_failed(str(why))
+                metrics.refresh_failed(str(why))
                 raise LeverAuthError(f"Lever needs to be reconnected. {reason}", status=exc.status,
                                      code=exc.code or "refresh_failed") from exc
             except LeverError as exc:  # network trouble or a 5xx: the next call tries again
-                _refresh_failed(exc.code or type(exc).__name__)
+                metrics.refresh_failed(exc.code or type(exc).__name__)
                 raise
             access = answer.get("access_token")
             if not access:
-                _refresh_failed("bad_token_answer")
+                metrics.refresh_failed("bad_token_answer")
                 raise LeverAuthError("Lever's token answer had no access token.", code="bad_token_answer")
             now = utcnow()
             conn.access_token_enc = crypto.encrypt(access, self._keys)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from dashboard.extensions import db
+from dashboard.lever.connection.crypto import decrypt
+from dashboard.lever.connection.models import LeverConnection, LeverWebhook
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -35,8 +37,6 @@ class WebhookAddress:
 
 
 def _load(public_id: str) -> WebhookAddress | None:
-    from dashboard.lever.connection.crypto import decrypt
-    from dashboard.lever.connection.models import LeverConnection, LeverWebhook
 
     connection = db.session.scalar(select(LeverConnection).where(LeverConnection.public_id == public_id))
     if connection is None:

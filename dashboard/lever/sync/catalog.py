@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from dashboard.assessments.models import Assessment
 from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
+from dashboard.lever.api.errors import LeverNotFoundError
 from dashboard.lever.sync import tags as tag_rules
 from dashboard.lever.sync.models import LeverAccountCache, LeverPosting, LeverStage
 
@@ -49,7 +50,6 @@ def store_posting(connection, data: dict) -> LeverPosting:
 
 def get_posting(connection, client, lever_id: str) -> LeverPosting | None:
     """The cached posting, fetched from Lever when unknown or stale; None if Lever has none."""
-    from dashboard.lever.api.errors import LeverNotFoundError
 
     posting = db.session.scalar(select(LeverPosting).where(
         LeverPosting.connection_id == connection.id, LeverPosting.lever_id == lever_id))

@@ -194,3 +194,18 @@ class SyncEvent(db.Model):
     summary: Mapped[str] = mapped_column(String(500))
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(TS, default=utcnow)
+
+
+class ReconcileState(db.Model):
+    """Per-connection progress of the opportunity reconciliation."""
+
+    __tablename__ = "lever_reconcile_state"
+
+    connection_id: Mapped[int] = mapped_column(ForeignKey("lever_connections.id"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # Lever `updatedAt` (ms) up to which every change has been applied; None before the first run.
+    watermark_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # Postings whose opportunities have been listed completely at least once.
+    listed_postings: Mapped[list] = mapped_column(JSON, default=list)
+    full_pass_requested: Mapped[bool] = mapped_column(default=False)
+    last_completed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)

@@ -1,19 +1,19 @@
 """The effects queue: enqueue idempotently, claim due rows, record outcomes, retry with backoff.
 
-Performing a row is `performers.perform(effect)`; this module only moves rows between states:
+Performing a row is `performers.perform(effect)` (run by `effects`); this module only moves rows
+between states:
 pending → claimed → done | dead | needs_decision. A claim is an atomic compare-and-set UPDATE,
 so any number of workers can share the queue without doing a row twice.
 """
 
 from __future__ import annotations
 
-import random
 from datetime import datetime, timedelta
 
-from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 
-from dashboard.core.clock import as_utc, utcnow
+from dashboard.core.clock import utcnow
+from dashboard.core.retry import retry_delay
 from dashboard.extensions import db
 from dashboard.lever.sync.models import Effect
 
@@ -37,11 +37,6 @@ def enqueue(*, organisation_id: int, kind: str, key: str, connection_id: int | N
                     next_try_at=utcnow())
     db.session.add(effect)
     return effect
-
-
-def claim_timeout() -> timedelta:
-    """How long a claim may stand before its worker is presumed dead."""
-    return timedelta(seconds=current_app.config.get("EFFECT_CLAIM_TIMEOUT", 120))
 
 
 def due_ids(paused_connection_ids: set[int], limit: int = 20, now: datetime | None = None) -> list[int]:
@@ -75,11 +70,6 @@ def mark_done(effect: Effect) -> None:
     effect.outcome_unknown = False
 
 
-def backoff(attempts: int, base: float = 5.0, cap: float = 3600.0) -> timedelta:
-    """Exponential backoff with full jitter."""
-    return timedelta(seconds=random.uniform(0, min(cap, base * (2 ** max(0, attempts - 1)))) + 1)
-
-
 def mark_retry(effect: Effect, error: str, *, delay: timedelta | None = None, count: bool = True,
                outcome_unknown: bool = False) -> bool:
     """Schedule another try; returns False (and marks the row dead) when attempts are used up."""
@@ -91,7 +81,7 @@ def mark_retry(effect: Effect, error: str, *, delay: timedelta | None = None, co
         effect.state = "dead"
         return False
     effect.state = "pending"
-    effect.next_try_at = utcnow() + (delay if delay is not None else backoff(effect.attempts))
+    effect.next_try_at = utcnow() + (delay if delay is not None else retry_delay(effect.attempts))
     return True
 
 
@@ -101,25 +91,6 @@ def mark_dead(effect: Effect, error: str) -> None:
     effect.last_error = error[:2000]
 
 
-def release_stale_claims(now: datetime | None = None) -> int:
-    """Rows claimed by a worker that died: Lever writes go back to pending (they look before
-    writing again); an email whose send may have happened waits for a human (needs_decision),
-    unless the message is provably not sent."""
-    from dashboard.lever.sync import performers
-
-    now = now or utcnow()
-    cutoff = now - claim_timeout()
-    query = select(Effect).where(Effect.state == "claimed", Effect.claimed_at < cutoff)
-    if db.engine.dialect.name == "postgresql":  # two workers must not both release (and re-queue) one row
-        query = query.with_for_update(skip_locked=True)
-    stale = db.session.scalars(query).all()
-    for effect in stale:
-        if as_utc(effect.claimed_at) >= cutoff:
-            continue
-        performers.recover_stale(effect)
-    return len(stale)
-
-
 def retry_now(effect: Effect) -> None:
     """A person asked to retry a dead or undecided row: give it fresh attempts."""
     effect.outcome_unknown = effect.outcome_unknown or effect.state == "needs_decision"
@@ -127,11 +98,3 @@ def retry_now(effect: Effect) -> None:
     effect.attempts = 0
     effect.next_try_at = utcnow()
     effect.last_error = None
-
-
-def pending_count(organisation_id: int) -> int:
-    """Rows of an organisation still waiting to be performed."""
-    return db.session.scalar(select(func.count(Effect.id)).where(
-        Effect.organisation_id == organisation_id, Effect.state.in_(("pending", "claimed")))) or 0
-
-

@@ -17,9 +17,12 @@ from dashboard.lever.api.errors import (
     LeverOutcomeUnknownError,
     LeverRateLimitedError,
 )
+from dashboard.lever.connection.models import LeverConnection
 from dashboard.lever.sync import feedback, history, outbox, rules
 from dashboard.lever.sync import tags as tag_rules
 from dashboard.lever.sync.models import Effect, LeverOpportunity
+from dashboard.mail.models import MailMessage
+from dashboard.mail.services import MailError
 
 LABELS = {
     "send_invitation": "Invitation email",
@@ -46,7 +49,11 @@ def perform(effect: Effect, client_for) -> str:
                 outbox.mark_retry(effect, "Lever is not connected: waiting for a reconnect", count=False,
                                   delay=timedelta(seconds=60))
                 return effect.state
-            summary = _lever_write(effect, connection, client_for(connection), opp)
+            client = client_for(connection)
+            # A token refresh writes the connection in a session of its own: do it before this effect
+            # writes anything (on SQLite a write in progress here would make the refresh wait on it).
+            client.token_source.access_token()
+            summary = _lever_write(effect, connection, client, opp)
     except LeverRateLimitedError as exc:
         outbox.mark_retry(effect, f"rate limited by Lever: {exc}", count=False,
                           delay=timedelta(seconds=exc.retry_after or 5))
@@ -87,13 +94,11 @@ class EffectError(Exception):
 
 
 def _connection(effect: Effect):
-    from dashboard.lever.connection.models import LeverConnection
 
     return db.session.get(LeverConnection, effect.connection_id) if effect.connection_id else None
 
 
 def _send_invitation(effect: Effect) -> str | None:
-    from dashboard.mail.services import MailError
 
     attempt = db.session.get(Attempt, effect.attempt_id)
     if attempt is None or attempt.status != "invited":
@@ -172,7 +177,6 @@ def perform_as_user(connection, client) -> str:
 
 def recover_stale(effect: Effect) -> None:
     """A claimed row whose worker died. Emails: resend only when provably unsent."""
-    from dashboard.mail.models import MailMessage
 
     if effect.kind != "send_invitation":
         outbox.mark_retry(effect, "worker stopped while performing; checking Lever before retrying",

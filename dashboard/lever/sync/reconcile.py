@@ -7,8 +7,6 @@ twice: the rules are idempotent and the watermark only moves after a complete pa
 from __future__ import annotations
 
 import logging
-import threading
-from collections import Counter
 from datetime import timedelta
 
 from flask import current_app
@@ -16,56 +14,25 @@ from sqlalchemy import func, select
 
 from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
-from dashboard.jobs.models import ReconcileState
+from dashboard.jobs.runs import CallCounter
+from dashboard.lever.connection.clients import client_for
 from dashboard.lever.connection.models import LeverConnection
+from dashboard.lever.connection.tokens import ConnectionTokenSource
 from dashboard.lever.sync import catalog, rules
-from dashboard.lever.sync.models import Effect, Invitation, LeverOpportunity, LeverPosting
+from dashboard.lever.sync.models import Effect, Invitation, LeverOpportunity, LeverPosting, ReconcileState
 
 log = logging.getLogger(__name__)
 POSTINGS_PER_CALL = 50
 
 
-class CallCounter:
-    """Counts the Lever HTTP attempts made through the clients it is attached to."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.by_method: Counter = Counter()
-
-    @property
-    def total(self) -> int:
-        """All calls counted so far."""
-        return sum(self.by_method.values())
-
-    @property
-    def writes(self) -> int:
-        """Calls that change something in Lever (anything but GET)."""
-        return sum(n for method, n in self.by_method.items() if method != "GET")
-
-    def attach(self, client):
-        """Chain this counter onto the client's `on_call` hook; returns the client."""
-        previous = client.on_call
-
-        def counted(method, path, status, seconds):
-            with self._lock:
-                self.by_method[method] += 1
-            if previous is not None:
-                previous(method, path, status, seconds)
-
-        client.on_call = counted
-        return client
-
-
 def connected_connections() -> list[tuple[int, int]]:
-    """(connection id, organisation id) of every connected organisation."""
-    rows = db.session.execute(select(LeverConnection.id, LeverConnection.organisation_id).where(
+    """(organisation id, connection id) of every connected organisation: the targets of the Lever jobs."""
+    rows = db.session.execute(select(LeverConnection.organisation_id, LeverConnection.id).where(
         LeverConnection.status == "connected").order_by(LeverConnection.id)).all()
-    return [(cid, oid) for cid, oid in rows]
+    return [(oid, cid) for oid, cid in rows]
 
 
 def _client(connection: LeverConnection, counter: CallCounter | None):
-    from dashboard.lever.connection.clients import client_for
-
     client = client_for(connection)
     return counter.attach(client) if counter is not None else client
 
@@ -177,8 +144,6 @@ def reconcile_opportunities(connection_id: int, counter: CallCounter | None = No
 
 def refresh_tokens(connection_id: int, counter: CallCounter | None = None) -> dict:
     """Refresh the access token when under two hours remain, and every connection at least daily."""
-    from dashboard.lever.connection.tokens import ConnectionTokenSource
-
     ahead = timedelta(seconds=int(current_app.config.get("TOKEN_REFRESH_AHEAD_SECONDS", 7200)))
     connection = _connection(connection_id)
     left = connection.expires_in()

@@ -12,13 +12,16 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from dashboard.assessments.models import Assessment
 from dashboard.attempts import services as attempts
-from dashboard.attempts.models import Attempt
+from dashboard.attempts.models import Attempt, Candidate
+from dashboard.attempts.services import candidate_profile_link
 from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
+from dashboard.lever.connection.models import LeverConnection
 from dashboard.lever.sync import catalog, history, outbox
 from dashboard.lever.sync import tags as tag_rules
-from dashboard.lever.sync.models import Effect, FeedbackForm, Invitation, LeverOpportunity, LeverPosting
+from dashboard.lever.sync.models import Effect, FeedbackForm, Invitation, LeverOpportunity, LeverPosting, SyncEvent
 
 ACTIVE = ("invited", "in_progress", "completed")
 
@@ -308,7 +311,6 @@ def on_attempt_event(attempt_id: int, *, feedback: bool, status: bool) -> None:
 
 
 def _assessment_name(assessment_id: int) -> str:
-    from dashboard.assessments.models import Assessment
 
     assessment = db.session.get(Assessment, assessment_id)
     return assessment.name if assessment else f"#{assessment_id}"
@@ -317,7 +319,6 @@ def _assessment_name(assessment_id: int) -> str:
 def _note(opp: LeverOpportunity, kind: str, summary: str, outcome: str = "ok", *, once: bool = False) -> None:
     """History line for this opportunity; `once` skips it when the latest line already says it."""
     if once:
-        from dashboard.lever.sync.models import SyncEvent
 
         last = db.session.scalar(select(SyncEvent.summary).where(
             SyncEvent.opportunity_id == opp.id).order_by(SyncEvent.id.desc()).limit(1))
@@ -330,8 +331,6 @@ def _note(opp: LeverOpportunity, kind: str, summary: str, outcome: str = "ok", *
 def repair(opp: LeverOpportunity, data: dict) -> int:
     """Put back what drifted in Lever: missing inherited tags, link or status tag; unwritten feedback.
     `data` is the opportunity as just read. Returns how many repairs were queued."""
-    from dashboard.attempts.services import candidate_profile_link
-    from dashboard.lever.connection.models import LeverConnection
 
     if opp.deleted or opp.candidate_id is None:
         return 0
@@ -346,7 +345,6 @@ def repair(opp: LeverOpportunity, data: dict) -> int:
     if (wanted and wanted not in tags) or [t for t in present if t != wanted]:
         enqueue_status(opp)
         queued += 1
-    from dashboard.attempts.models import Candidate
 
     candidate = db.session.get(Candidate, opp.candidate_id)
     if candidate_profile_link(candidate) not in links:

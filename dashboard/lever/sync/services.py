@@ -1,17 +1,22 @@
-"""Actions people take on the sync: resync a candidate, retry or resend an outbox row."""
+"""Actions people take on the sync: resync a candidate, retry or resend an outbox row, "Sync now" and
+the backfill decision."""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from dashboard.core.boundary import DomainError
 from dashboard.extensions import db
-from dashboard.lever.sync import history, outbox
-from dashboard.lever.sync.models import Effect, InboxDelivery, LeverOpportunity
+from dashboard.jobs.runs import request_runs
+from dashboard.lever.connection.models import LeverConnection
+from dashboard.lever.sync import history, outbox, reconcile, rules
+from dashboard.lever.sync.jobs import SYNC_JOBS
+from dashboard.lever.sync.models import Effect, InboxDelivery, LeverOpportunity, SyncEvent
 
 
-class SyncActionError(ValueError):
+class SyncActionError(DomainError):
     """A user-facing reason a sync action was refused."""
 
 
@@ -47,3 +52,42 @@ def retry_effect(organisation_id: int, effect_id: int, acting_user_id: int) -> E
                    opportunity_id=effect.opportunity_id, effect_id=effect.id, outcome="info",
                    detail=f"by user {acting_user_id}")
     return effect
+
+
+BACKFILL_DECISIONS = {"all": "invite the candidates already in Lever", "new_only": "invite only new candidates"}
+
+
+def connected(organisation_id: int) -> LeverConnection:
+    """The organisation's connection when it is connected, else SyncActionError."""
+    connection = db.session.scalar(select(LeverConnection).where(LeverConnection.organisation_id == organisation_id))
+    if connection is None or connection.status != "connected":
+        raise SyncActionError("Lever is not connected: connect it in Organisation settings first.")
+    return connection
+
+
+def request_sync(organisation_id: int, acting_user_id: int) -> list:
+    """Queue the postings and opportunities jobs for this organisation, performed by a worker in order
+    (no second request while one is queued or running)."""
+    connected(organisation_id)
+    return request_runs(SYNC_JOBS, organisation_id, acting_user_id)
+
+
+def decide_backfill(organisation_id: int, acting_user_id: int, acting_name: str, decision: str) -> LeverConnection:
+    """Record what to do with candidates who were in Lever before the connection; "all" also asks for a
+    full reconciliation pass and queues it."""
+    if decision not in BACKFILL_DECISIONS:
+        raise SyncActionError("Choose whether to invite the candidates already in Lever or only new ones.")
+    connection = connected(organisation_id)
+    connection.backfill_decision = decision
+    history.record(organisation_id, "decision", f"Backfill decision by {acting_name}: {BACKFILL_DECISIONS[decision]}.",
+                   outcome="info")
+    if decision == "all":
+        reconcile.request_full_pass(connection.id)
+        request_runs(SYNC_JOBS, organisation_id, acting_user_id)
+    return connection
+
+
+def backfill_waiting(organisation_id: int) -> int:
+    """How many opportunities are held until the backfill decision."""
+    return db.session.scalar(select(func.count(func.distinct(SyncEvent.opportunity_id))).where(
+        SyncEvent.organisation_id == organisation_id, SyncEvent.summary == rules.BACKFILL_WAITING)) or 0

@@ -15,12 +15,17 @@ import time
 
 from flask import Blueprint, current_app, request
 from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 
 from dashboard.core.clock import utcnow
 from dashboard.extensions import csrf, db
 from dashboard.lever.connection import webhook_keys
+from dashboard.lever.connection.models import LeverWebhook
+from dashboard.lever.sync.inbox import max_age_hours, max_age_ms
 from dashboard.lever.sync.models import InboxDelivery
+from dashboard.observability import metrics
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 log = logging.getLogger(__name__)
@@ -31,25 +36,12 @@ MAX_FUTURE_MS = 5 * 60 * 1000
 PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 
-def max_age_hours(config) -> int:
-    """WEBHOOK_MAX_AGE_HOURS: deliveries triggered longer ago are refused (Lever retries for hours,
-    so the default, 72, is generous); processed inbox rows older than that are purged."""
-    return int(config.get("WEBHOOK_MAX_AGE_HOURS") or 72)
-
-
-def max_age_ms(config) -> int:
-    """The same window in milliseconds."""
-    return max_age_hours(config) * 3600 * 1000
-
-
 class BadDelivery(ValueError):
     """The body is not a Lever delivery we can read."""
 
 
 def _count(outcome: str) -> None:
     """Report the outcome of one delivery to the metrics."""
-    from dashboard.observability import metrics
-
     metrics.webhook(outcome)
 
 
@@ -158,8 +150,6 @@ def receive(public_id: str):
 
 def _touch(address, hook_id: int) -> None:
     """Record the last verified delivery per webhook, at most once a minute per process."""
-    from dashboard.lever.connection.models import LeverWebhook
-
     now = time.monotonic()
     if now - address.touched.get(hook_id, -1e9) < 60:
         return
@@ -169,11 +159,7 @@ def _touch(address, hook_id: int) -> None:
 
 def _insert():
     """INSERT ... ON CONFLICT DO NOTHING for this database's dialect."""
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(InboxDelivery)
+    return (postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert)(InboxDelivery)
 
 
 def _store(address, body: dict):

@@ -12,6 +12,7 @@ from sqlalchemy import case, func, select
 from dashboard.assessments.models import Assessment
 from dashboard.attempts.models import Attempt
 from dashboard.extensions import db
+from dashboard.jobs.runs import recent_runs
 from dashboard.lever.sync import catalog
 from dashboard.lever.sync import tags as tag_rules
 from dashboard.lever.sync.models import (
@@ -178,18 +179,6 @@ ACTIVITY_KINDS = ("", "webhooks", "failures", "scheduler")
 DELIVERY_STATES = ("pending", "claimed", "done", "failed")
 
 
-def scheduler_runs(organisation_id: int, limit: int) -> list | None:
-    """Recent scheduler runs, or None when this installation has no scheduler module."""
-    try:
-        from dashboard.jobs.models import recent_runs
-    except ImportError:
-        try:
-            from dashboard.jobs.scheduler import recent_runs
-        except ImportError:
-            return None
-    return list(recent_runs(organisation_id, limit))
-
-
 def activity(organisation_id: int, kind: str = "", limit: int = 100, delivery_state: str = "") -> dict:
     """Recent deliveries, outbox rows needing a person and scheduler runs (each bounded by `limit`)."""
     deliveries = []
@@ -203,5 +192,5 @@ def activity(organisation_id: int, kind: str = "", limit: int = 100, delivery_st
         failures = db.session.scalars(select(Effect).where(
             Effect.organisation_id == organisation_id, Effect.state.in_(("dead", "needs_decision")))
             .order_by(Effect.id.desc()).limit(limit)).all()
-    runs = scheduler_runs(organisation_id, limit) if kind in ("", "scheduler") else []
+    runs = recent_runs(organisation_id, limit) if kind in ("", "scheduler") else []
     return {"deliveries": deliveries, "failures": failures, "runs": runs}

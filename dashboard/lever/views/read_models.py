@@ -12,6 +12,7 @@ from dashboard.attempts.models import Attempt, Candidate
 from dashboard.core.params import like_literal
 from dashboard.extensions import db
 from dashboard.lever.sync.models import Effect, Invitation, LeverOpportunity, LeverPosting, SyncEvent
+from dashboard.lever.views.overview import COUNTED_STATUSES, cached_aggregate, status_sums
 
 # The candidates list sorted by name walks this index instead of sorting every candidate.
 Index("ix_candidates_organisation_name", Candidate.organisation_id, Candidate.name)
@@ -232,13 +233,11 @@ def opportunities_for_candidate(organisation_id: int, candidate_id: int) -> list
 
 def status_counts(organisation_id: int) -> dict[str, int]:
     """Invitations by attempt status (one aggregate row, no grouping; briefly cached)."""
-    from dashboard.lever.views.overview import cached_aggregate
 
     return cached_aggregate("status_counts", organisation_id, lambda: _read_status_counts(organisation_id))
 
 
 def _read_status_counts(organisation_id: int) -> dict[str, int]:
-    from dashboard.lever.views.overview import COUNTED_STATUSES, status_sums
 
     row = db.session.execute(select(*status_sums()).select_from(Invitation)
                              .join(Attempt, Attempt.id == Invitation.attempt_id)

@@ -1,15 +1,17 @@
-"""CLI commands: `flask users create`, `flask demo load`, `flask worker`, `flask scheduler`."""
+"""`flask users create` and `flask users set-password-link`."""
 
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import select
 
+from dashboard.accounts import services
+from dashboard.accounts.models import Organisation
 from dashboard.extensions import db
 
 users_cli = AppGroup("users", help="Manage staff users.")
-demo_cli = AppGroup("demo", help="Demo data for the embedded default.")
 
 
 @users_cli.command("create")
@@ -20,11 +22,6 @@ demo_cli = AppGroup("demo", help="Demo data for the embedded default.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def create_user_command(org_name: str, email: str, role: str, name: str, password: str) -> None:
     """Create a user (and the organisation when it does not exist yet)."""
-    from sqlalchemy import select
-
-    from dashboard.accounts import services
-    from dashboard.accounts.models import Organisation
-
     org = db.session.scalar(select(Organisation).where(Organisation.name == org_name.strip()))
     try:
         if org is None:
@@ -43,37 +40,11 @@ def set_password_link_command(email: str) -> None:
     """Print a new single-use set-password link for EMAIL (for servers without a mail server).
 
     The link is printed here only: it is neither logged nor stored (the database keeps its hash)."""
-    from flask import current_app
-
-    from dashboard.accounts import services
-    from dashboard.accounts.users import set_password_link
-
     user = services.find_user_by_email(email)
     if user is None or not user.active:
         raise click.ClickException(f"No active user has the email {email}.")
-    with current_app.test_request_context():
-        link = set_password_link(user)
+    link = services.set_password_link(user, current_app.config["PUBLIC_BASE_URL"],
+                                      int(current_app.config.get("SET_PASSWORD_MAX_AGE",
+                                                                 services.DEFAULT_SET_PASSWORD_MAX_AGE)))
     db.session.commit()
     click.echo(link)
-
-
-@demo_cli.command("load")
-def demo_load_command() -> None:
-    """Load the demo organisation, users and assessment when the database is empty."""
-    from dashboard.demo import load_demo
-
-    created = load_demo()
-    db.session.commit()
-    click.echo("demo data loaded" if created else "database not empty: demo data left as it is")
-
-
-def register(app: Flask) -> None:
-    """Attach the command groups to the app."""
-    app.cli.add_command(users_cli)
-    app.cli.add_command(demo_cli)
-    from dashboard.lever.connection.routes import register_cli as register_lever_cli
-
-    register_lever_cli(app)
-    from dashboard.jobs.cli import register_commands
-
-    register_commands(app)

@@ -4,7 +4,8 @@ Lever's limit is per credential, not per process: with several web and worker pr
 one's own bucket would add up past it. Here the bucket of each Lever account is one row holding
 its "theoretical arrival time" (the generic cell rate algorithm, equivalent to a token bucket of
 `rate` per second and `burst` at once). Taking a slot is ONE atomic upsert, so PostgreSQL's row
-lock serialises concurrent callers; the caller then sleeps outside any transaction.
+lock serialises concurrent callers; the caller then sleeps outside any transaction. The table is
+`LeverPaceBucket` (connection models).
 """
 
 from __future__ import annotations
@@ -12,11 +13,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Float, String, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Mapped, mapped_column
-
-from dashboard.extensions import db
 
 _TAKE_SLOT = text("""
     INSERT INTO lever_pace_buckets AS b (account_key, tat)
@@ -25,15 +23,6 @@ _TAKE_SLOT = text("""
         SET tat = GREATEST(b.tat, extract(epoch from clock_timestamp())) + :interval
     RETURNING tat - :window - extract(epoch from clock_timestamp()) AS wait
 """)
-
-
-class LeverPaceBucket(db.Model):
-    """The shared pacing state of one Lever account (`account_key`)."""
-
-    __tablename__ = "lever_pace_buckets"
-
-    account_key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    tat: Mapped[float] = mapped_column(Float)  # epoch seconds when the bucket is next "full"
 
 
 class PostgresPacer:
