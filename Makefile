@@ -29,9 +29,11 @@ run: venv
 	$(BIN)/flask demo load
 	PORT=$(PORT) SANDBOX_PORT=$(SANDBOX_PORT) $(BIN)/python -m dashboard.jobs.devserver
 
-## make test: lint, then the whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
+## make test: lint and the import contracts, then the whole suite on SQLite, then on PostgreSQL when
+## TEST_DATABASE_URL is set.
 test: venv-dev browser
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== the suite again on PostgreSQL ($$TEST_DATABASE_URL)"; \
@@ -47,6 +49,7 @@ browser:
 
 lint: venv-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 bench: venv-dev
 	$(BIN)/python -m bench

@@ -1,6 +1,6 @@
 """Enable, callback, settings, webhooks, test and disconnect of the Lever connection.
 
-Views are thin: they check the session-bound OAuth state, call `connect_services`, commit once
+Views are thin: they check the session-bound OAuth state, call the connection services, commit once
 and then perform the follow-up Lever calls (users list, webhooks) with their own commit.
 """
 
@@ -22,6 +22,8 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from dashboard.core.auth import role_required
+from dashboard.core.boundary import act, attempt
+from dashboard.core.htmx import is_htmx
 from dashboard.extensions import db
 from dashboard.lever.api.environments import environment_from_config
 from dashboard.lever.api.errors import LeverError
@@ -45,10 +47,6 @@ def settings_url() -> str:
 
 def _back():
     return redirect(settings_url())
-
-
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _connection_or_flash(require_connected: bool = True):
@@ -143,19 +141,15 @@ def callback():
         flash("Lever's answer had no authorization code. Nothing was changed; please try again.", "error")
         return _back()
 
-    try:
-        conn = svc.complete_authorization(
-            current_user.organisation_id, current_user.id, code=code,
-            redirect_uri=svc.callback_url(current_app.config), code_verifier=pending.get("verifier"),
-            oauth=oauth_from_config(current_app.config),
-            lever_env=environment_from_config(current_app.config).name)
-    except svc.ConnectError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    outcome = attempt(lambda: svc.complete_authorization(
+        current_user.organisation_id, current_user.id, code=code,
+        redirect_uri=svc.callback_url(current_app.config), code_verifier=pending.get("verifier"),
+        oauth=oauth_from_config(current_app.config), lever_env=environment_from_config(current_app.config).name))
+    if not outcome.ok:
+        flash(str(outcome.error), "error")
         return _back()
-    db.session.commit()
-    flash(f"Lever is connected (account {conn.lever_account_id}).", "success")
-    _after_connect(conn)
+    flash(f"Lever is connected (account {outcome.result.lever_account_id}).", "success")
+    _after_connect(outcome.result)
     return _back()
 
 
@@ -205,16 +199,9 @@ def paste_webhook():
     form = PasteWebhookForm(prefix="webhook")
     if not form.validate():
         return render_template("lever/connect_page.html", lever_paste_form=form), 400
-    try:
-        svc.add_pasted_webhook(conn, event=form.event.data, token=form.token.data,
-                               url=svc.webhook_url(current_app.config, conn))
-    except svc.ConnectError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return _back()
-    db.session.commit()
-    flash(f"Signature token saved for {EVENT_LABELS[form.event.data]}.", "success")
-    return _back()
+    return act(lambda: svc.add_pasted_webhook(conn, event=form.event.data, token=form.token.data,
+                                              url=svc.webhook_url(current_app.config, conn)),
+               settings_url(), f"Signature token saved for {EVENT_LABELS[form.event.data]}.")
 
 
 @bp.post("/settings")
@@ -228,16 +215,9 @@ def save_settings():
     form.set_users(conn.lever_users)
     if not form.validate():
         return render_template("lever/connect_page.html", lever_settings_form=form), 400
-    try:
-        svc.update_settings(conn, current_user.id, perform_as_user_id=form.perform_as_user_id.data,
-                            reuse_days=form.reuse_days.data, tag_brand=form.tag_brand.data)
-    except svc.ConnectError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return _back()
-    db.session.commit()
-    flash("Lever settings saved.", "success")
-    return _back()
+    return act(lambda: svc.update_settings(conn, current_user.id, perform_as_user_id=form.perform_as_user_id.data,
+                                           reuse_days=form.reuse_days.data, tag_brand=form.tag_brand.data),
+               settings_url(), "Lever settings saved.")
 
 
 @bp.post("/users/refresh")
@@ -253,7 +233,7 @@ def refresh_users():
     except LeverError as exc:
         ok, message = False, f"Lever's user list could not be loaded: {exc.message}"
     db.session.commit()
-    if _is_htmx():
+    if is_htmx():
         return render_template("lever/_card.html", lever_card_notice=(ok, message))
     flash(message, "success" if ok else "error")
     return _back()
@@ -269,7 +249,7 @@ def test_connection():
     else:
         ok, message = svc.check_connection(client_for(conn))
         db.session.commit()  # the token source may have refreshed or flagged the connection
-    if _is_htmx():
+    if is_htmx():
         return render_template("lever/connect_test.html", ok=ok, message=message)
     flash(("Connection works. " if ok else "Connection failed: ") + message, "success" if ok else "error")
     return _back()

@@ -12,9 +12,12 @@ from sqlalchemy import case, func, select
 from dashboard.assessments.models import Assessment
 from dashboard.attempts.models import Attempt
 from dashboard.extensions import db
-from dashboard.jobs.runs import recent_runs
+from dashboard.jobs.runs import job_health, latest_requested, recent_runs, requested_in_progress
+from dashboard.lever.connection.services import get_connection
 from dashboard.lever.sync import catalog
+from dashboard.lever.sync import services as sync_services
 from dashboard.lever.sync import tags as tag_rules
+from dashboard.lever.sync.jobs import SYNC_JOBS
 from dashboard.lever.sync.models import (
     Effect,
     InboxDelivery,
@@ -194,3 +197,26 @@ def activity(organisation_id: int, kind: str = "", limit: int = 100, delivery_st
             .order_by(Effect.id.desc()).limit(limit)).all()
     runs = recent_runs(organisation_id, limit) if kind in ("", "scheduler") else []
     return {"deliveries": deliveries, "failures": failures, "runs": runs}
+
+
+def sync_now_context(organisation_id: int, viewer) -> dict:
+    """Context of `lever/_sync_now.html`: `sync_running`, `sync_runs` (latest requested run per job),
+    `can_sync` (admin or owner), `connected`."""
+    connection = get_connection(organisation_id)
+    return {"sync_running": requested_in_progress(organisation_id),
+            "sync_runs": latest_requested(organisation_id, SYNC_JOBS),
+            "can_sync": viewer.has_role("admin"),
+            "connected": connection is not None and connection.status == "connected"}
+
+
+def scheduler_health_context(organisation_id: int, config) -> dict:
+    """Context of `lever/_scheduler_health.html`: `scheduler_health` (a list of JobHealth)."""
+    return {"scheduler_health": job_health(organisation_id, config)}
+
+
+def backfill_context(organisation_id: int, viewer) -> dict:
+    """Context of `lever/_backfill.html`: `connection`, `backfill_waiting` (opportunities held),
+    `can_decide` (admin or owner)."""
+    return {"connection": get_connection(organisation_id),
+            "backfill_waiting": sync_services.backfill_waiting(organisation_id),
+            "can_decide": viewer.has_role("admin")}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -17,7 +17,6 @@ from dashboard.lever.sync import services as sync_services
 from dashboard.lever.sync.models import Effect
 from dashboard.lever.views import overview as ov
 from dashboard.lever.views import read_models
-from dashboard.lever.views.sync_routes import backfill_context, scheduler_health_context, sync_now_context
 
 bp = Blueprint("lever", __name__, url_prefix="/lever")
 
@@ -33,7 +32,8 @@ def overview():
     attention, funnels per job and the scheduled jobs' health."""
     org_id = current_user.organisation_id
     connection = _connection()
-    context = {**sync_now_context(org_id), **backfill_context(org_id), **scheduler_health_context(org_id),
+    context = {**ov.sync_now_context(org_id, current_user), **ov.backfill_context(org_id, current_user),
+               **ov.scheduler_health_context(org_id, current_app.config),
                "connection": connection, "counts": read_models.status_counts(org_id),
                "attention": read_models.attention_count(org_id), "funnels": ov.funnels(org_id),
                "health": ov.health(org_id, connection)}

@@ -12,35 +12,10 @@ from flask_login import current_user
 from dashboard.core.auth import role_required
 from dashboard.core.boundary import attempt
 from dashboard.core.htmx import partial_or_redirect
-from dashboard.jobs.runs import job_health, latest_requested, requested_in_progress
-from dashboard.lever.connection.services import get_connection
 from dashboard.lever.sync import services
-from dashboard.lever.sync.jobs import SYNC_JOBS
+from dashboard.lever.views.overview import backfill_context, scheduler_health_context, sync_now_context
 
 bp = Blueprint("lever_sync", __name__, url_prefix="/lever")
-
-
-def sync_now_context(organisation_id: int) -> dict:
-    """Context of `lever/_sync_now.html`: `sync_running`, `sync_runs` (latest requested run per job),
-    `can_sync` (admin or owner), `connected`."""
-    connection = get_connection(organisation_id)
-    return {"sync_running": requested_in_progress(organisation_id),
-            "sync_runs": latest_requested(organisation_id, SYNC_JOBS),
-            "can_sync": current_user.has_role("admin"),
-            "connected": connection is not None and connection.status == "connected"}
-
-
-def scheduler_health_context(organisation_id: int) -> dict:
-    """Context of `lever/_scheduler_health.html`: `scheduler_health` (a list of JobHealth)."""
-    return {"scheduler_health": job_health(organisation_id, current_app.config)}
-
-
-def backfill_context(organisation_id: int) -> dict:
-    """Context of `lever/_backfill.html`: `connection`, `backfill_waiting` (opportunities held),
-    `can_decide` (admin or owner)."""
-    return {"connection": get_connection(organisation_id),
-            "backfill_waiting": services.backfill_waiting(organisation_id),
-            "can_decide": current_user.has_role("admin")}
 
 
 @bp.route("/sync-now", methods=["POST"])
@@ -51,21 +26,23 @@ def sync_now():
     outcome = attempt(lambda: services.request_sync(org_id, current_user.id))
     note = ("Sync queued: a worker reads Lever now.", "success") if outcome.ok else (str(outcome.error), "error")
     return partial_or_redirect("lever/_sync_now.html", url_for("lever.overview"), 200 if outcome.ok else 409,
-                               note=note, sync_error=None if outcome.ok else note[0], **sync_now_context(org_id))
+                               note=note, sync_error=None if outcome.ok else note[0],
+                               **sync_now_context(org_id, current_user))
 
 
 @bp.route("/sync-now/status")
 @role_required("recruiter")
 def sync_status():
     """The sync-now partial (polled by htmx while a sync is queued or running)."""
-    return render_template("lever/_sync_now.html", **sync_now_context(current_user.organisation_id))
+    return render_template("lever/_sync_now.html", **sync_now_context(current_user.organisation_id, current_user))
 
 
 @bp.route("/scheduler-health")
 @role_required("recruiter")
 def scheduler_health():
     """The scheduled jobs' health partial."""
-    return render_template("lever/_scheduler_health.html", **scheduler_health_context(current_user.organisation_id))
+    return render_template("lever/_scheduler_health.html",
+                           **scheduler_health_context(current_user.organisation_id, current_app.config))
 
 
 @bp.route("/backfill", methods=["POST"])
@@ -79,4 +56,5 @@ def backfill():
     note = (f"Saved: {services.BACKFILL_DECISIONS[outcome.result.backfill_decision]}.", "success") if outcome.ok \
         else (str(outcome.error), "error")
     return partial_or_redirect("lever/_backfill.html", url_for("lever.overview"), 200 if outcome.ok else 400,
-                               note=note, backfill_error=None if outcome.ok else note[0], **backfill_context(org_id))
+                               note=note, backfill_error=None if outcome.ok else note[0],
+                               **backfill_context(org_id, current_user))
