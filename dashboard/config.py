@@ -23,24 +23,16 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
-def _env_int(name: str, default: int) -> int:
+def _env_number(name: str, default, kind: type = int):
+    """The environment variable `name` as a number of type `kind`, else `default`; a clear error at start."""
     raw = _env(name)
     if raw is None:
         return default
     try:
-        return int(raw)
+        return kind(raw)
     except ValueError as exc:
-        raise RuntimeError(f"{name} must be an integer, got {raw!r}") from exc
-
-
-def _env_float(name: str, default: float) -> float:
-    raw = _env(name)
-    if raw is None:
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise RuntimeError(f"{name} must be a number, got {raw!r}") from exc
+        what = "an integer" if kind is int else "a number"
+        raise RuntimeError(f"{name} must be {what}, got {raw!r}") from exc
 
 
 def instance_secret(name: str, factory=lambda: DEV_SECRET_MARKER + secrets.token_urlsafe(48)) -> str:
@@ -134,16 +126,16 @@ def load_config() -> dict:
     ):
         if _env(name) is not None:
             cfg[name] = _env(name)
-    cfg["MAIL_PORT"] = _env_int("MAIL_PORT", BaseConfig.MAIL_PORT)
+    cfg["MAIL_PORT"] = _env_number("MAIL_PORT", BaseConfig.MAIL_PORT)
     cfg["MAIL_USE_TLS"] = _env("MAIL_USE_TLS", "0") in ("1", "true", "yes")
-    cfg["SANDBOX_PORT"] = _env_int("SANDBOX_PORT", BaseConfig.SANDBOX_PORT)
-    cfg["RESULT_REUSE_DAYS"] = _env_int("RESULT_REUSE_DAYS", BaseConfig.RESULT_REUSE_DAYS)
+    cfg["SANDBOX_PORT"] = _env_number("SANDBOX_PORT", BaseConfig.SANDBOX_PORT)
+    cfg["RESULT_REUSE_DAYS"] = _env_number("RESULT_REUSE_DAYS", BaseConfig.RESULT_REUSE_DAYS)
     for name in ("LEVER_PACE_RATE", "LEVER_READ_TIMEOUT", "LEVER_MAX_SLEEP", "LEVER_OUTCOME_SETTLE_SECONDS"):
-        cfg[name] = _env_float(name, getattr(BaseConfig, name))
+        cfg[name] = _env_number(name, getattr(BaseConfig, name), float)
     for name in ("LEVER_PACE_BURST", "LEVER_POSTING_TTL", "EFFECT_CLAIM_TIMEOUT", "RECONCILE_OVERLAP_SECONDS",
                  "REMINDER_HOURS", "DASHBOARD_COUNTS_TTL", "WEBHOOK_KEY_CACHE_SECONDS",
                  "WEBHOOK_MAX_AGE_HOURS"):
-        cfg[name] = _env_int(name, getattr(BaseConfig, name))
+        cfg[name] = _env_number(name, getattr(BaseConfig, name))
     cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = env_name != "development"
     return cfg
 

@@ -87,40 +87,37 @@ def invite(assessment_id: int):
     return redirect(url_for(".candidate", candidate_id=invited.candidate_id))
 
 
+def _form_action(attempt_id: int, form_class, action, done):
+    """A staff action on an attempt through a small form: validate, run, come back with the outcome."""
+    target = _attempt(attempt_id)
+    form = form_class()
+    if not form.validate_on_submit():
+        return form_errors(form, _back(target))
+    return act(lambda: action(target, form), _back(target), done(form))
+
+
 @bp.route("/attempts/<int:attempt_id>/extend", methods=["POST"])
 @role_required("recruiter")
 def extend(attempt_id: int):
     """Give an unstarted invitation more days."""
-    target = _attempt(attempt_id)
-    form = ExtendDeadlineForm()
-    if not form.validate_on_submit():
-        return form_errors(form, _back(target))
-    return act(lambda: services.extend_deadline(target.id, form.days.data), _back(target),
-               f"Deadline extended by {form.days.data} days.")
+    return _form_action(attempt_id, ExtendDeadlineForm, lambda a, f: services.extend_deadline(a.id, f.days.data),
+                        lambda f: f"Deadline extended by {f.days.data} days.")
 
 
 @bp.route("/attempts/<int:attempt_id>/extra-time", methods=["POST"])
 @role_required("recruiter")
 def extra_time(attempt_id: int):
     """Give more minutes to the time limit."""
-    target = _attempt(attempt_id)
-    form = ExtraTimeForm()
-    if not form.validate_on_submit():
-        return form_errors(form, _back(target))
-    return act(lambda: services.grant_extra_time(target.id, form.minutes.data), _back(target),
-               f"{form.minutes.data} extra minutes given.")
+    return _form_action(attempt_id, ExtraTimeForm, lambda a, f: services.grant_extra_time(a.id, f.minutes.data),
+                        lambda f: f"{f.minutes.data} extra minutes given.")
 
 
 @bp.route("/attempts/<int:attempt_id>/cancel", methods=["POST"])
 @role_required("recruiter")
 def cancel(attempt_id: int):
     """Cancel an unstarted invitation; its link stops working."""
-    target = _attempt(attempt_id)
-    form = CancelForm()
-    if not form.validate_on_submit():
-        return form_errors(form, _back(target))
-    reason = form.reason.data or f"Cancelled by {current_user.email}"
-    return act(lambda: services.cancel_attempt(target.id, reason), _back(target), "Invitation cancelled.")
+    return _form_action(attempt_id, CancelForm, lambda a, f: services.cancel_attempt(
+        a.id, f.reason.data or f"Cancelled by {current_user.email}"), lambda f: "Invitation cancelled.")
 
 
 @bp.route("/attempts/<int:attempt_id>/resend", methods=["POST"])

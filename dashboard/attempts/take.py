@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 
 from dashboard.attempts import services
 from dashboard.attempts.models import Attempt
+from dashboard.core import boundary
 from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
 
@@ -49,12 +50,9 @@ def landing(token: str):
 def start(token: str):
     """Start the clock."""
     attempt = _attempt(token)
-    try:
-        services.start_attempt(attempt.id)
-    except services.AttemptError as exc:
-        db.session.rollback()
-        return _closed(attempt, str(exc))
-    db.session.commit()
+    outcome = boundary.attempt(lambda: services.start_attempt(attempt.id))
+    if not outcome.ok:
+        return _closed(attempt, str(outcome.error))
     first = attempt.assessment.parts[0].position if attempt.assessment.parts else None
     if first is None:
         return redirect(url_for(".landing", token=token))
@@ -122,10 +120,7 @@ def _next_pending(attempt: Attempt) -> int | None:
 def finish(token: str):
     """Finish now: parts not submitted count as unanswered."""
     attempt = _attempt(token)
-    try:
-        services.finish_attempt(attempt.id)
-    except services.AttemptError as exc:
-        db.session.rollback()
-        return _closed(attempt, str(exc))
-    db.session.commit()
+    outcome = boundary.attempt(lambda: services.finish_attempt(attempt.id))
+    if not outcome.ok:
+        return _closed(attempt, str(outcome.error))
     return redirect(url_for(".landing", token=token))

@@ -7,6 +7,7 @@ and scheduler as threads of this process, then prints where to go and how to log
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -51,6 +52,10 @@ def start_sandbox(port: int) -> subprocess.Popen:
     raise SystemExit(f"The Lever sandbox did not answer on port {port}.")
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Serve until Ctrl-C; stop the background threads and the sandbox on the way out."""
     from dashboard import create_app  # noqa: PLC0415  (this entry point builds the app it serves)
@@ -72,6 +77,7 @@ def main() -> None:
   Connect Lever: Organisation settings → Lever → Enable → accept as "Sam Super".
   Ctrl-C stops everything.
 """, flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)  # a supervisor's stop ends it like Ctrl-C: the sandbox too
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -50,7 +50,8 @@ class Servers:
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
-    """`make run` in a temporary directory: db upgrade, demo load, sandbox, dashboard with its threads."""
+    """`make run`'s data in a temporary directory (db upgrade, demo load), the sandbox, and the dashboard as
+    production runs it: a web process, a `flask worker` and a `flask scheduler`."""
     tmp = tmp_path_factory.mktemp("browser")
     port, sandbox_port = _free_port(), _free_port()
     env = {**os.environ, "FLASK_APP": "wsgi.py", "PORT": str(port), "SANDBOX_PORT": str(sandbox_port),
@@ -66,12 +67,14 @@ def servers(tmp_path_factory):
                                stdout=log, stderr=subprocess.STDOUT)
     dashboard = subprocess.Popen([sys.executable, "-m", "tests.browser.serve"], cwd=ROOT, env=env,
                                  stdout=log, stderr=subprocess.STDOUT)
+    background = [subprocess.Popen(flask + [command], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                  for command in ("worker", "scheduler")]
     try:
         _wait(f"http://127.0.0.1:{sandbox_port}/", sandbox)
         _wait(f"http://127.0.0.1:{port}/healthz", dashboard)
         yield Servers(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sandbox_port}")
     finally:
-        for proc in (dashboard, sandbox):
+        for proc in (dashboard, *background, sandbox):
             proc.terminate()
             try:
                 proc.wait(10)

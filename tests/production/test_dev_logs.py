@@ -50,6 +50,10 @@ def test_development_server_logs_hold_no_secrets_and_no_static_lines(tmp_path):
         finally:
             proc.terminate()
             proc.wait(20)
+    assert proc.returncode == 0
+    sandbox = urllib.request.Request(f"http://127.0.0.1:{sandbox_port}/")
+    with contextlib.suppress(OSError), urllib.request.urlopen(sandbox, timeout=2):  # noqa: S310 (loopback)
+        raise AssertionError("stopping the development server left its Lever sandbox running")
     text = log.read_text()
     assert "GET /login 200" in text  # the app's access line (the route pattern) is there ...
     assert "GET /a/<token> 404" in text
