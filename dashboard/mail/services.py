@@ -63,6 +63,8 @@ def send_email(*, organisation_id: int, to: str, subject: str, template: str, co
             return _deliver(existing)
     if not _TEMPLATE_NAME.match(template or ""):
         raise MailError(f"Unknown email template {template!r}.")
+    # Every email template knows its organisation (for its timezone, say).
+    context = {"organisation_id": organisation_id, **context}
     try:
         text_body = render_template(f"mail/{template}.txt", **context)
         html_body = render_template(f"mail/{template}.html", **context)
