@@ -92,11 +92,13 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     """Jinja filters and globals shared by every template."""
+    from dashboard.accounts.services import organisation_timezone
     from dashboard.assessments.rating import rating_for
     from dashboard.core.templating import register
 
     register(app)
     app.add_template_global(rating_for, "rating_for")
+    app.add_template_global(organisation_timezone, "organisation_timezone")
 
 
 def register_commands(app: Flask) -> None:

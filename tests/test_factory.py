@@ -17,6 +17,16 @@ def test_healthz(client):
     assert resp.get_json() == {"status": "ok"}
 
 
+def test_favicon_ico_leads_to_the_svg_icon_every_page_links(client):
+    resp = client.get("/favicon.ico")
+    assert resp.status_code == 301 and resp.headers["Location"].endswith("/static/favicon.svg")
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    assert b"<svg" in icon.data
+    page = client.get("/login").get_data(as_text=True)
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+
+
 def test_production_refuses_dev_secret(monkeypatch):
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.delenv("SECRET_KEY", raising=False)

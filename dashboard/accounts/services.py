@@ -29,6 +29,13 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def organisation_timezone(organisation_id: int | None) -> str:
+    """The IANA timezone name of an organisation ("UTC" when unknown): for the pages and emails
+    a candidate sees, where nobody is logged in to take it from."""
+    org = db.session.get(Organisation, organisation_id) if organisation_id is not None else None
+    return (org.timezone if org else None) or "UTC"
+
+
 def find_user_by_email(email: str) -> User | None:
     """Case-insensitive lookup by email."""
     email = (email or "").strip().lower()

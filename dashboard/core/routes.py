@@ -1,4 +1,4 @@
-"""Home and health routes."""
+"""Home, favicon and health routes."""
 
 from __future__ import annotations
 
@@ -20,3 +20,9 @@ def index():
 def healthz():
     """The process is up (no database call)."""
     return {"status": "ok"}
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on their own: send them to the SVG icon the pages link."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)

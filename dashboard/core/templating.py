@@ -1,32 +1,49 @@
-"""Jinja filters and globals: times in the viewer's timezone, relative times, roles."""
+"""Jinja filters and globals: times in an organisation's timezone, relative times, time left, roles."""
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask
 from flask_login import current_user
 
-from dashboard.core.clock import as_utc
+from dashboard.core.clock import as_utc, utcnow
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except Exception:  # unknown zone name in the database: fall back rather than fail a page
+        return ZoneInfo("UTC")
 
 
 def _viewer_zone() -> ZoneInfo:
     tz = "UTC"
     if current_user and current_user.is_authenticated:
         tz = current_user.organisation.timezone or "UTC"
-    try:
-        return ZoneInfo(tz)
-    except Exception:  # unknown zone name in the database: fall back rather than fail a page
-        return ZoneInfo("UTC")
+    return _zone(tz)
 
 
-def format_datetime(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
-    """A datetime in the viewer's organisation timezone, with the zone abbreviation."""
+def format_datetime(value: datetime | None, fmt: str = "%d %b %Y %H:%M", zone: str | None = None) -> str:
+    """A datetime in `zone` (an IANA name; by default the viewer's organisation timezone), with the
+    zone abbreviation."""
     if value is None:
         return "—"
-    local = as_utc(value).astimezone(_viewer_zone())
+    local = as_utc(value).astimezone(_zone(zone) if zone else _viewer_zone())
     return local.strftime(fmt) + " " + (local.tzname() or "")
+
+
+def time_left(value: datetime | None, now: datetime | None = None) -> str:
+    """The time until `value` as a clock, rounded up to the second: '44:59', '1:05:00', '0:00' once
+    past. static/js/app.js counts down in the same format."""
+    if value is None:
+        return "—"
+    seconds = max(0, math.ceil((as_utc(value) - (now or utcnow())).total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
 def relative_time(value: datetime | None, now: datetime | None = None) -> str:
@@ -49,7 +66,8 @@ def register(app: Flask) -> None:
     """Install the filters and globals."""
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(relative_time, "ago")
-
+    app.add_template_filter(time_left, "time_left")
+    app.add_template_global(utcnow, "utcnow")
 
     @app.context_processor
     def inject_globals():

@@ -66,7 +66,7 @@ def send_one(message: MailMessage) -> None:
             if build is None:
                 raise MailError(f"no builder named {message.builder!r}", permanent=True)
             built = build(message)
-            text, html = render(message.template, built.context)
+            text, html = render(message.template, {**built.context, "organisation_id": message.organisation_id})
             message.text_body, message.html_body = withheld(text, built.withhold), withheld(html, built.withhold)
         deliver(message, text, html)
     except MailError as exc:

@@ -83,7 +83,7 @@ def send_email(*, organisation_id: int, to: str, subject: str, template: str, co
             db.session.flush()
             return existing
         return deliver(existing)
-    text_body, html_body = render(template, context)
+    text_body, html_body = render(template, {**context, "organisation_id": organisation_id})
     message, created = _record(organisation_id, to, subject, text_body, html_body, idempotency_key, category,
                                withhold)
     if not created:
@@ -113,7 +113,7 @@ def queue_email(*, organisation_id: int, to: str, subject: str, template: str,
         return existing
     text_body = html_body = ""
     if builder is None:
-        text_body, html_body = render(template, context or {})
+        text_body, html_body = render(template, {**(context or {}), "organisation_id": organisation_id})
     message, created = _record(organisation_id, to, subject, text_body, html_body, idempotency_key, category, ())
     if not created:
         return message

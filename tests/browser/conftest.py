@@ -18,6 +18,7 @@ from cryptography.fernet import Fernet
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "demo-password"  # every demo user's
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 
@@ -116,3 +117,14 @@ def shoot(page, name: str, docs: bool = False) -> None:
         target = ROOT / "docs" / "screenshots"
         target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target / f"{name}.png")
+
+
+def log_in(page, base: str, email: str) -> None:
+    """Log in through the real login page as one of the demo users."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('Log in')")
+    expect(page.locator("header .who")).to_contain_text(email.split("@")[0].title()[:3])

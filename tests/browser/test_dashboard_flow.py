@@ -9,18 +9,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import shoot
+from tests.browser.conftest import log_in, shoot
 
 pytestmark = pytest.mark.browser
-PASSWORD = "demo-password"
-
-
-def log_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button:has-text('Log in')")
-    expect(page.locator("header .who")).to_contain_text(email.split("@")[0].title()[:3])
 
 
 def test_connect_invite_take_evaluate_and_see_results(servers, browser, page):

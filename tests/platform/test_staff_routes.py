@@ -1,5 +1,7 @@
 """Staff pages for candidates, attempts and evaluation: invite, actions, grading, scoping, roles."""
 
+import re
+from collections import Counter
 from datetime import timedelta
 
 from dashboard.attempts import services
@@ -118,6 +120,21 @@ def test_staff_actions_extend_extra_time_cancel(recruiter_client, recruiter, bui
     assert row.status == "cancelled" and row.cancelled_reason == "Role filled"
     resp = recruiter_client.post(f"/people/attempts/{attempt.id}/resend", follow_redirects=True)
     assert "open invitation" in resp.get_data(as_text=True)
+
+
+def test_candidate_page_labels_name_their_inputs_and_ids_are_unique(recruiter_client, recruiter,
+                                                                   build_assessment, invite):
+    org = recruiter.organisation
+    first = invite(org, build_assessment(org))
+    invite(org, build_assessment(org, name="Data Engineer Assessment"))  # the same person, a second form set
+    html = recruiter_client.get(f"/people/{first.candidate_id}").get_data(as_text=True)
+    ids = Counter(re.findall(r'\sid="([^"]+)"', html))
+    assert [i for i, n in ids.items() if n > 1] == []
+    targets = re.findall(r'<label[^>]*\sfor="([^"]+)"', html)
+    wanted = {f"{name}-{a.id}" for name in ("days", "minutes", "reason") for a in first.candidate.attempts}
+    assert wanted <= set(targets)
+    assert [t for t in targets if t not in ids] == []
+    assert html.count('name="csrf_token"') >= 7 and 'id="csrf_token"' not in html
 
 
 def test_other_organisations_candidates_and_attempts_are_404(admin_client, make_org, build_assessment,

@@ -1,9 +1,12 @@
 """The candidate's take flow over HTTP: the secret link, start, parts, time limit, closed links."""
 
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from dashboard.attempts import services
 from dashboard.attempts.models import Attempt
-from dashboard.core.clock import utcnow
+from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
 
 
@@ -54,6 +57,57 @@ def test_whole_flow_through_the_browser(client, org, build_assessment, invite):
     assert client.post(f"/a/{attempt.token}/start").status_code == 200
     assert "completed" in client.get(f"/a/{attempt.token}").get_data(as_text=True)
     assert _reload(attempt.id).started_at == attempt.started_at
+
+
+def test_times_are_in_the_organisation_timezone_and_named(client, org, build_assessment, invite):
+    org.timezone = "Asia/Tokyo"  # JST all year
+    db.session.commit()
+    attempt = invite(org, build_assessment(org))
+    deadline = as_utc(attempt.deadline).astimezone(ZoneInfo("Asia/Tokyo"))
+    page = client.get(f"/a/{attempt.token}").get_data(as_text=True)
+    assert f"{deadline.strftime('%d %b %Y %H:%M')} JST (Asia/Tokyo time)" in page and "UTC" not in page
+
+    client.post(f"/a/{attempt.token}/start")
+    ends = services.time_ends_at(_reload(attempt.id))
+    for path in ("", "/parts/1"):
+        page = client.get(f"/a/{attempt.token}{path}").get_data(as_text=True)
+        local = ends.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%H:%M")
+        assert f"your time ends at {local} JST (Asia/Tokyo time)" in page and "UTC" not in page
+
+
+def test_the_time_left_is_rendered_for_the_countdown_and_without_script(client, org, build_assessment, invite):
+    attempt = invite(org, build_assessment(org, time_limit_minutes=45))
+    client.post(f"/a/{attempt.token}/start")
+    ends = services.time_ends_at(_reload(attempt.id))
+    page = client.get(f"/a/{attempt.token}/parts/1").get_data(as_text=True)
+    timer = re.search(r'<strong role="timer" data-countdown-to="([^"]+)"\s+data-countdown-now="([^"]+)">([^<]+)<',
+                      page)
+    assert timer, "the countdown element is missing"
+    to, now, text = timer.groups()
+    assert to == ends.isoformat(timespec="milliseconds")
+    assert 0 <= (as_utc(utcnow()) - datetime.fromisoformat(now)).total_seconds() < 60
+    assert text in ("45:00", "44:59")  # the server's own rendering, shown until the script takes over
+    assert "data-countdown-done hidden" in page and "Time is up" in page
+
+    row = _reload(attempt.id)
+    row.started_at = utcnow() - timedelta(minutes=46)
+    db.session.commit()
+    page = client.get(f"/a/{attempt.token}/parts/1").get_data(as_text=True)
+    assert "data-countdown-to" not in page and "Time is up" in page
+
+
+def test_a_part_with_blank_answers_is_accepted_without_script(client, org, build_assessment, invite):
+    attempt = invite(org, build_assessment(org, parts=(("auto", 1, 3), ("manual", 1, [10]))))
+    client.post(f"/a/{attempt.token}/start")
+    page = client.get(f"/a/{attempt.token}/parts/1").get_data(as_text=True)
+    # The warning is the script's step; the page itself states that a submission is final.
+    assert "<form method=\"post\" novalidate data-unanswered-check>" in page
+    assert "data-unanswered-panel hidden" in page and "cannot be undone" in page
+    auto = _parts(_reload(attempt.id))[0]
+    first = auto.part.questions[0]
+    resp = client.post(f"/a/{attempt.token}/parts/1", data={f"q-{first.id}": str(first.correct_choice)})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/parts/2")
+    assert _parts(_reload(attempt.id))[0].state == "scored"
 
 
 def test_bad_choice_is_refused_with_a_message(client, org, build_assessment, invite):
@@ -133,7 +187,7 @@ def test_in_progress_pages_show_the_clock_and_the_parts(client, make_user, org, 
     attempt = invite(org, build_assessment(org))
     client.post(f"/a/{attempt.token}/start")
     page = client.get(f"/a/{attempt.token}").get_data(as_text=True)
-    assert "Your time ends at" in page and "To do" in page and "Finish the assessment now" in page
+    assert "Time left" in page and "To do" in page and "Finish the assessment now" in page
     login(client, make_user("admin", org=org))
     staff = client.get(f"/people/{attempt.candidate_id}").get_data(as_text=True)
     assert "In progress" in staff and "Time ends" in staff and "Grant extra time" in staff

@@ -27,7 +27,7 @@ from tests.conftest import login
 
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 TESTED_METHODS = ("GET", *STATE_CHANGING)
-PUBLIC_PREFIXES = ("/login", "/healthz", "/readyz", "/metrics", "/static", "/set-password/")
+PUBLIC_PREFIXES = ("/login", "/favicon.ico", "/healthz", "/readyz", "/metrics", "/static", "/set-password/")
 OBJECT_ID = 1  # the first organisation and its first user are created with this id
 
 
