@@ -11,7 +11,7 @@ from dashboard.accounts import services
 from dashboard.accounts.models import User
 from dashboard.extensions import db
 from dashboard.mail.models import MailMessage
-from tests.conftest import login
+from tests.support.clients import login
 from tests.support.smtp import send_queued_mail
 
 

@@ -7,7 +7,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
-from flask import g
 
 CONNECT = "/settings/integrations/lever"
 
@@ -38,16 +37,9 @@ def point_app_at_sandbox(app, sandbox) -> None:
     )
 
 
-def _forget_user(exc=None) -> None:
-    # The `app` fixture keeps one app context pushed, and Flask reuses it for every test
-    # request, so flask-login's cached user in `g` would leak from one client to the next.
-    g.pop("_login_user", None)
-
-
 @pytest.fixture
 def lever(app, sandbox) -> LeverWorld:
     """The demo Lever account in a fresh sandbox, and the app configured to use it."""
-    app.teardown_request_funcs.setdefault(None, []).append(_forget_user)
     seeded = sandbox.seed(demo=True)
     point_app_at_sandbox(app, sandbox)
     users = {u["accessRole"]: u["id"] for u in seeded["users"]}

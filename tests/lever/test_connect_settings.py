@@ -8,8 +8,8 @@ from sqlalchemy import select
 from dashboard.extensions import db
 from dashboard.lever.connection import crypto
 from dashboard.lever.connection.models import LeverConnection, LeverWebhook
-from tests.conftest import login
 from tests.lever.conftest import CONNECT, connect, flash_text
+from tests.support.clients import login
 
 
 @pytest.fixture

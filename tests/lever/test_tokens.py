@@ -15,8 +15,8 @@ from dashboard.lever.connection import crypto
 from dashboard.lever.connection.clients import client_for
 from dashboard.lever.connection.models import LeverConnection
 from dashboard.lever.connection.tokens import ConnectionTokenSource
-from tests.conftest import login
 from tests.lever.conftest import CONNECT, connect, flash_text
+from tests.support.clients import login
 
 
 @pytest.fixture

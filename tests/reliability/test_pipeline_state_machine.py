@@ -31,8 +31,8 @@ from dashboard.core.clock import utcnow
 from dashboard.extensions import db
 from dashboard.lever.sync import effects
 from dashboard.lever.sync.models import Effect, FeedbackForm, InboxDelivery, Invitation, LeverOpportunity
-from tests.conftest import reset_schema
 from tests.support.connections import signed
+from tests.support.database import reset_schema
 from tests.sync.conftest import World
 from tests.sync.test_reliability import _fast, _setup_org
 

@@ -5,18 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pytest
 from sqlalchemy import func, select
 from werkzeug.routing.converters import IntegerConverter
 
 from dashboard.extensions import db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_user_per_request(app):
-    from tests.accounts.conftest import forget_user_between_requests
-
-    forget_user_between_requests(app)
 
 
 @dataclass

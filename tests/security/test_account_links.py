@@ -15,9 +15,9 @@ from sqlalchemy import select
 from dashboard.accounts import services
 from dashboard.extensions import db
 from dashboard.mail.models import MailMessage
-from tests.conftest import login
 from tests.security.conftest import make_objects
 from tests.security.test_isolation import GET_RULES, _url
+from tests.support.clients import login
 from tests.support.dump import database_text
 from tests.support.smtp import send_queued_mail
 

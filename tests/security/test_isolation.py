@@ -8,9 +8,9 @@ import itertools
 import pytest
 
 from dashboard.extensions import db
-from tests.conftest import login
 from tests.security.conftest import int_arguments, make_objects, row_counts
 from tests.security.test_route_matrix import _collection_app, snapshot
+from tests.support.clients import login
 
 CANDIDATE_PREFIX = "/a/"  # the candidate's pages are addressed by their secret token, not by org
 

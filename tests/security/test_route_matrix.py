@@ -23,7 +23,7 @@ from dashboard import create_app
 from dashboard.accounts.models import ROLE_RANK
 from dashboard.config import TestConfig
 from dashboard.extensions import db
-from tests.conftest import login
+from tests.support.clients import login
 
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 TESTED_METHODS = ("GET", *STATE_CHANGING)
@@ -122,13 +122,6 @@ def snapshot() -> dict[str, list[tuple]]:
     db.session.expire_all()
     return {table.name: sorted(map(tuple, db.session.execute(select(table)).all()), key=repr)
             for table in db.metadata.sorted_tables}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_user_per_request(app):
-    from tests.accounts.conftest import forget_user_between_requests
-
-    forget_user_between_requests(app)
 
 
 # A cheap hash keeps hundreds of generated tests fast; login still checks it for real.

@@ -68,13 +68,6 @@ def refusing_smtp_server(app):
     controller.stop()
 
 
-@pytest.fixture(autouse=True)
-def _fresh_user_per_request(app):
-    from tests.accounts.conftest import forget_user_between_requests
-
-    forget_user_between_requests(app)
-
-
 def send_queued_mail() -> int:
     """What the worker does after a request queued email: send every queued message now."""
     from dashboard.mail.delivery import deliver_queued

@@ -12,8 +12,8 @@ from sqlalchemy import func, select, update
 from dashboard.core.clock import utcnow
 from dashboard.extensions import db
 from dashboard.lever.sync.models import Effect, InboxDelivery
-from tests.conftest import login
-from tests.lever.conftest import LeverWorld, _forget_user, connect, point_app_at_sandbox
+from tests.lever.conftest import LeverWorld, connect, point_app_at_sandbox
+from tests.support.clients import login
 from tests.support.live import LiveServer
 
 DEMO_PASSWORD = "demo-password"
@@ -96,7 +96,6 @@ def world(app, client, sandbox):
     from dashboard.demo import load_demo
     from dashboard.lever.connection.models import LeverConnection
 
-    app.teardown_request_funcs.setdefault(None, []).append(_forget_user)
     sandbox.configure(webhook_retry_delays=[0.2, 0.4, 0.8, 1.6, 3.2])
     seeded = sandbox.seed(demo=True)
     point_app_at_sandbox(app, sandbox)
