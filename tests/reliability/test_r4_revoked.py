@@ -12,7 +12,7 @@ from dashboard.core.clock import utcnow
 from dashboard.extensions import db
 from dashboard.lever.connection.models import LeverConnection
 from dashboard.lever.sync.models import Effect, InboxDelivery, Invitation
-from tests.lever.conftest import connect
+from tests.support.lever import connect
 from tests.sync.test_end_to_end import attempt_for, emails_to, status_tags, take
 
 CANDIDATES = 4

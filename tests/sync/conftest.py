@@ -12,8 +12,8 @@ from sqlalchemy import func, select, update
 from dashboard.core.clock import utcnow
 from dashboard.extensions import db
 from dashboard.lever.sync.models import Effect, InboxDelivery
-from tests.lever.conftest import LeverWorld, connect, point_app_at_sandbox
 from tests.support.clients import login
+from tests.support.lever import LeverWorld, connect, point_app_at_sandbox
 from tests.support.live import LiveServer
 
 DEMO_PASSWORD = "demo-password"
@@ -106,8 +106,7 @@ def world(app, client, sandbox):
     from dashboard.accounts.services import find_user_by_email
 
     login(client, find_user_by_email("owner@acme.example"), DEMO_PASSWORD)
-    users = {u["accessRole"]: u["id"] for u in seeded["users"]}
-    lever = LeverWorld(sandbox, seeded["account"]["id"], users["super admin"], users["interviewer"])
+    lever = LeverWorld.from_seed(sandbox, seeded)
     resp = connect(client, lever)
     assert resp.status_code == 302
     connection = db.session.scalar(select(LeverConnection))

@@ -16,8 +16,8 @@ from dashboard.attempts.models import Attempt
 from dashboard.extensions import db
 from dashboard.lever.sync.models import Effect, InboxDelivery, Invitation
 from dashboard.mail.models import MailMessage
-from tests.lever.conftest import point_app_at_sandbox
 from tests.support.connections import direct_connection, signed
+from tests.support.lever import point_app_at_sandbox
 from tests.support.platform import analyst_assessment
 from tests.sync.conftest import World
 
