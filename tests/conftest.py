@@ -17,7 +17,7 @@ from tests.support.clients import PASSWORD, CSRFClient, login
 from tests.support.database import database_url, reset_schema
 from tests.support.users import forget_user_between_requests
 
-pytest_plugins = ["tests.support.sandbox", "tests.support.smtp"]
+pytest_plugins = ["tests.support.sandbox", "tests.support.smtp", "tests.support.sync"]
 
 
 class _MemoryBytecodeCache(BytecodeCache):

@@ -54,6 +54,3 @@ def row_counts() -> dict[str, int]:
     """Number of rows in every table."""
     db.session.expire_all()
     return {t.name: db.session.scalar(select(func.count()).select_from(t)) for t in db.metadata.sorted_tables}
-
-
-from tests.sync.conftest import world  # noqa: E402,F401  (the connected demo organisation)

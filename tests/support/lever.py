@@ -48,6 +48,14 @@ def point_app_at_sandbox(app, sandbox) -> None:
     )
 
 
+def point_app_at_fast_sandbox(app, sandbox) -> None:
+    """The app on the sandbox with pacing lifted on both sides and short timeouts and waits."""
+    point_app_at_sandbox(app, sandbox)
+    sandbox.configure(rate=10000, burst=10000)
+    app.config.update(LEVER_PACE_RATE=10000, LEVER_PACE_BURST=10000, LEVER_READ_TIMEOUT=1.0, LEVER_MAX_SLEEP=0.2,
+                      LEVER_OUTCOME_SETTLE_SECONDS=2.0)
+
+
 def start_consent(client) -> tuple[str, dict]:
     """POST Enable as the logged-in user; returns the sandbox consent URL and its parameters."""
     resp = client.post(f"{CONNECT}/enable")

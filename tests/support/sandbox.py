@@ -21,6 +21,9 @@ ALL_SCOPES = ["offline_access", "opportunities:write:admin", "postings:read:admi
               "users:read:admin", "feedback:write:admin", "feedback_templates:write:admin",
               "notes:write:admin", "webhooks:write:admin"]
 REDIRECT = "http://127.0.0.1:5000/callback"  # the redirect URI of the sandbox tests' OAuth client
+# Every webhook group switched off, for `seed(webhook_groups=...)`: the test plays Lever's deliveries itself.
+WEBHOOKS_OFF = {"applicationCreated": False, "candidateStageChange": False, "candidateArchiveChange": False,
+                "candidateHired": False, "candidateDeleted": False}
 # A feedback template with a rating, a text and a score field.
 SCORE_TEMPLATE = {"text": "Assessment", "fields": [
     {"type": "score-system", "text": "Rating"}, {"type": "text", "text": "Summary"},
