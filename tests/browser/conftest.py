@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,17 +14,13 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from tests.support.processes import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
@@ -52,7 +47,7 @@ class Servers:
 def servers(tmp_path_factory):
     """`make run` in a temporary directory: db upgrade, demo load, sandbox, dashboard with its threads."""
     tmp = tmp_path_factory.mktemp("browser")
-    port, sandbox_port = _free_port(), _free_port()
+    port, sandbox_port = free_port(), free_port()
     env = {**os.environ, "FLASK_APP": "wsgi.py", "PORT": str(port), "SANDBOX_PORT": str(sandbox_port),
            "DATABASE_URL": f"sqlite:///{tmp / 'dashboard.db'}", "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
            "SECRET_KEY": "browser-tests-secret", "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode()}

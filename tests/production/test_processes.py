@@ -25,9 +25,9 @@ from dashboard.config import ROOT
 from dashboard.extensions import db
 from dashboard.lever.sync.models import Effect, Invitation
 from dashboard.mail.models import MailMessage
-from tests.production.conftest import METRICS_TOKEN, free_port, wait_http
 from tests.support.connections import direct_connection, signed
 from tests.support.platform import analyst_assessment
+from tests.support.processes import METRICS_TOKEN, free_port, wait_http
 from tests.support.sandbox import WEBHOOKS_OFF
 
 # Uses a PostgreSQL database of its own whatever TEST_DATABASE_URL says: run once, in the first pass.
