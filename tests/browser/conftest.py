@@ -4,7 +4,6 @@ Chromium driven by Playwright (never a downloaded browser)."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -17,7 +16,6 @@ from cryptography.fernet import Fernet
 from tests.support.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
@@ -97,14 +95,3 @@ def page(browser):
     yield pg
     context.close()
 
-
-def shoot(page, name: str, docs: bool = False) -> None:
-    """Full-page screenshot under test-artifacts/; with UPDATE_SCREENSHOTS=1 the main ones also
-    replace those under docs/screenshots/ (so an ordinary test run leaves the tree clean)."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    if docs and os.environ.get("UPDATE_SCREENSHOTS"):
-        target = ROOT / "docs" / "screenshots"
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target / f"{name}.png")

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import shoot
+from tests.support.screenshots import shoot
 
 pytestmark = pytest.mark.browser
 PASSWORD = "demo-password"
