@@ -1,26 +1,23 @@
 """Fixtures shared by the whole suite: the app, its database, clients and users.
 
 Every test gets a fresh schema. SQLite is the default; `TEST_DATABASE_URL` (PostgreSQL)
-runs the same tests against PostgreSQL.
+runs the same tests against PostgreSQL. Helpers live in `tests.support`; the plugins below provide
+the fixtures several directories use.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-
 import pytest
-from flask import g
-from flask.testing import FlaskClient
-from itsdangerous import URLSafeTimedSerializer
 from jinja2 import BytecodeCache
-from sqlalchemy import inspect, text
 
 from dashboard import create_app
 from dashboard.config import TestConfig
 from dashboard.extensions import db
+from tests.support.clients import PASSWORD, CSRFClient, login
+from tests.support.database import database_url, reset_schema
+from tests.support.users import forget_user_between_requests
 
-pytest_plugins = ["tests.support.sandbox", "tests.support.smtp"]
+pytest_plugins = ["tests.support.sandbox", "tests.support.smtp", "tests.support.sync"]
 
 
 class _MemoryBytecodeCache(BytecodeCache):
@@ -40,63 +37,6 @@ class _MemoryBytecodeCache(BytecodeCache):
 TEMPLATE_CACHE = _MemoryBytecodeCache()
 
 
-class CSRFClient(FlaskClient):
-    """A test client that sends a valid CSRF token on every state-changing request.
-
-    Pass `csrf=False` to send none (to prove the route demands one).
-    """
-
-    def csrf_token(self) -> str:
-        with self.session_transaction() as sess:
-            if "csrf_token" not in sess:
-                sess["csrf_token"] = hashlib.sha1(os.urandom(64)).hexdigest()
-            raw = sess["csrf_token"]
-        secret = self.application.config["SECRET_KEY"]
-        return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
-
-    def open(self, *args, csrf: bool = True, **kwargs):
-        method = (kwargs.get("method") or "GET").upper()
-        if csrf and method in ("POST", "PUT", "PATCH", "DELETE") and not kwargs.get("json"):
-            token = self.csrf_token()
-            headers = dict(kwargs.pop("headers", None) or {})
-            headers.setdefault("X-CSRFToken", token)
-            kwargs["headers"] = headers
-        return super().open(*args, **kwargs)
-
-
-def database_url(tmp_path) -> str:
-    """The database for one test: PostgreSQL when TEST_DATABASE_URL is set, else SQLite."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-        # Test data need not survive a crash of the database server: skip the fsync per commit.
-        return url + ("&" if "?" in url else "?") + "options=-c%20synchronous_commit%3Doff"
-    return f"sqlite:///{tmp_path / 'test.db'}"
-
-
-def reset_schema() -> None:
-    """An empty, current schema. PostgreSQL: truncate when every table already exists (fast),
-    else drop and recreate the whole public schema. SQLite: a fresh file per test anyway."""
-    if db.engine.dialect.name == "postgresql":
-        existing = set(inspect(db.engine).get_table_names())
-        wanted = set(db.metadata.tables)
-        with db.engine.begin() as conn:
-            if wanted and wanted == existing - {"alembic_version"}:
-                # DELETE beats TRUNCATE on tiny tables; ids restart so tests see the same ids.
-                for table in reversed(db.metadata.sorted_tables):
-                    conn.execute(table.delete())
-                conn.execute(text(
-                    "SELECT setval(s.oid, 1, false) FROM pg_class s WHERE s.relkind = 'S' "
-                    "AND s.relnamespace = 'public'::regnamespace"))
-                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-                return
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    else:
-        db.drop_all()
-    db.create_all()
-
-
 @pytest.fixture
 def app(tmp_path):
     """A fresh application with an empty, current schema."""
@@ -106,12 +46,7 @@ def app(tmp_path):
     })
     app.test_client_class = CSRFClient
     app.jinja_env.bytecode_cache = TEMPLATE_CACHE
-
-    @app.teardown_request
-    def _forget_login(exc=None):
-        # Test requests reuse the fixture's app context, so flask-login's per-request user cache
-        # in `g` would otherwise leak from one client (and one test request) to the next.
-        g.pop("_login_user", None)
+    forget_user_between_requests(app)
 
     with app.app_context():
         reset_schema()
@@ -151,7 +86,7 @@ def make_user(app, make_org):
     counter = {"n": 0}
 
     def _make(role: str = "owner", org=None, email: str | None = None,
-              password: str = "correct horse battery"):
+              password: str = PASSWORD):
         counter["n"] += 1
         org = org or make_org(f"Org {counter['n']}")
         user = services.create_user(org.id, email or f"{role}{counter['n']}@example.com", role,
@@ -160,13 +95,6 @@ def make_user(app, make_org):
         return user
 
     return _make
-
-
-def login(client, user, password: str = "correct horse battery"):
-    """Log `user` in through the real login form."""
-    resp = client.post("/login", data={"email": user.email, "password": password})
-    assert resp.status_code == 302, resp.get_data(as_text=True)
-    return resp
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from flask_migrate import upgrade
 from dashboard import create_app
 from dashboard.config import TestConfig
 from dashboard.extensions import db
-from tests.conftest import database_url, reset_schema
+from tests.support.database import database_url, reset_schema
 
 
 @pytest.fixture

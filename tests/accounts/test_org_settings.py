@@ -7,7 +7,7 @@ import pytest
 from dashboard.config import ROOT
 from dashboard.extensions import db
 from dashboard.org import services
-from tests.conftest import login
+from tests.support.clients import login
 
 
 def test_owner_sees_editable_settings_with_users_link(owner_client, owner):

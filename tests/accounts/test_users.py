@@ -11,7 +11,7 @@ from dashboard.accounts import services
 from dashboard.accounts.models import User
 from dashboard.extensions import db
 from dashboard.mail.models import MailMessage
-from tests.conftest import login
+from tests.support.clients import login
 from tests.support.smtp import send_queued_mail
 
 
@@ -218,7 +218,7 @@ def test_resend_link_only_for_pending_users(owner_client, recruiter, smtp_server
 
 
 def test_invite_with_failing_smtp_keeps_user_and_retries_and_says_so(app, owner_client, smtp_server):
-    from tests.support.smtp import free_port
+    from tests.support.processes import free_port
 
     good_port = app.config["MAIL_PORT"]
     app.config.update(MAIL_PORT=free_port())  # nobody listens there: a temporary failure

@@ -4,8 +4,6 @@ Chromium driven by Playwright (never a downloaded browser)."""
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,18 +13,12 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from tests.support.processes import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
-PASSWORD = "demo-password"  # every demo user's
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
@@ -54,7 +46,7 @@ def servers(tmp_path_factory):
     """`make run`'s data in a temporary directory (db upgrade, demo load), the sandbox, and the dashboard as
     production runs it: a web process, a `flask worker` and a `flask scheduler`."""
     tmp = tmp_path_factory.mktemp("browser")
-    port, sandbox_port = _free_port(), _free_port()
+    port, sandbox_port = free_port(), free_port()
     env = {**os.environ, "FLASK_APP": "wsgi.py", "PORT": str(port), "SANDBOX_PORT": str(sandbox_port),
            "DATABASE_URL": f"sqlite:///{tmp / 'dashboard.db'}", "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
            "SECRET_KEY": "browser-tests-secret", "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode()}
@@ -106,25 +98,3 @@ def page(browser):
     yield pg
     context.close()
 
-
-def shoot(page, name: str, docs: bool = False) -> None:
-    """Full-page screenshot under test-artifacts/; with UPDATE_SCREENSHOTS=1 the main ones also
-    replace those under docs/screenshots/ (so an ordinary test run leaves the tree clean)."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    if docs and os.environ.get("UPDATE_SCREENSHOTS"):
-        target = ROOT / "docs" / "screenshots"
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target / f"{name}.png")
-
-
-def log_in(page, base: str, email: str) -> None:
-    """Log in through the real login page as one of the demo users."""
-    from playwright.sync_api import expect
-
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button:has-text('Log in')")
-    expect(page.locator("header .who")).to_contain_text(email.split("@")[0].title()[:3])

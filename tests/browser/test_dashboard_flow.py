@@ -9,7 +9,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import log_in, shoot
+from tests.support.browser import log_in
+from tests.support.screenshots import shoot
 
 pytestmark = pytest.mark.browser
 

@@ -15,7 +15,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.conftest import log_in, shoot
+from tests.support.browser import log_in
+from tests.support.screenshots import shoot
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}

@@ -10,16 +10,9 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
+from tests.support.browser import log_in
+
 pytestmark = pytest.mark.browser
-PASSWORD = "demo-password"
-
-
-def _log_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button:has-text('Log in')")
-    expect(page.locator("header .who")).to_be_visible()
 
 
 def _connect(page, base: str, sandbox: str) -> None:
@@ -46,7 +39,7 @@ def _add_applicant(browser, sandbox: str, name: str, email: str) -> None:
 def test_sync_now_and_resend_are_done_by_the_worker(servers, browser, page):
     base, sandbox = servers.dashboard, servers.sandbox
     page.on("dialog", lambda dialog: dialog.accept())
-    _log_in(page, base, "owner@acme.example")
+    log_in(page, base, "owner@acme.example")
     _connect(page, base, sandbox)
     page.goto(f"{base}/lever/")
     expect(page.locator("#backfill button:has-text('Invite them too')")).to_be_visible()

@@ -12,7 +12,7 @@ from dashboard.attempts.models import Attempt, Candidate
 from dashboard.core.clock import utcnow
 from dashboard.extensions import db
 from dashboard.lever.sync.models import Effect, Invitation, LeverOpportunity, LeverPosting, SyncEvent
-from tests.conftest import login
+from tests.support.clients import login
 from tests.support.connections import direct_connection
 from tests.support.platform import analyst_assessment
 

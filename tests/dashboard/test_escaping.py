@@ -8,7 +8,6 @@ from dashboard.attempts.models import Candidate
 from dashboard.extensions import db
 from dashboard.lever.connection.clients import client_for
 from dashboard.lever.sync import catalog
-from tests.sync.conftest import world  # noqa: F401  (fixture)
 
 EVIL = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"

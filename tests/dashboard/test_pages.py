@@ -7,7 +7,7 @@ import re
 from dashboard.core.clock import utcnow
 from dashboard.extensions import db
 from dashboard.lever.sync.models import Effect, InboxDelivery
-from tests.conftest import login
+from tests.support.clients import login
 
 
 def body(resp) -> str:

@@ -7,9 +7,9 @@ from sqlalchemy import select
 from dashboard.extensions import db
 from dashboard.lever.connection import crypto
 from dashboard.lever.connection.models import WEBHOOK_EVENTS, LeverConnection, LeverWebhook
-from tests.conftest import login
-from tests.lever.conftest import CONNECT, connect, decide_at_sandbox, flash_text, start_consent
+from tests.support.clients import login
 from tests.support.dump import database_text
+from tests.support.lever import CONNECT, connect, decide_at_sandbox, flash_text, start_consent
 
 
 def _connection(org_id):

@@ -8,16 +8,12 @@ from sqlalchemy import select
 from dashboard.extensions import db
 from dashboard.lever.connection import crypto
 from dashboard.lever.connection.models import LeverConnection, LeverWebhook
-from tests.conftest import login
-from tests.lever.conftest import CONNECT, connect, flash_text
+from tests.support.lever import CONNECT, connect_organisation, flash_text
 
 
 @pytest.fixture
 def connected(app, client, owner, lever):
-    login(client, owner)
-    connect(client, lever)
-    flash_text(client)
-    return db.session.scalar(select(LeverConnection).where(LeverConnection.organisation_id == owner.organisation_id))
+    return connect_organisation(client, owner, lever)
 
 
 def _reload(conn):

@@ -6,7 +6,6 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from dashboard.core.clock import utcnow
 from dashboard.extensions import db
@@ -15,18 +14,16 @@ from dashboard.lever.connection import crypto
 from dashboard.lever.connection.clients import client_for
 from dashboard.lever.connection.models import LeverConnection
 from dashboard.lever.connection.tokens import ConnectionTokenSource
-from tests.conftest import login
-from tests.lever.conftest import CONNECT, connect, flash_text
+from tests.support.clients import login
+from tests.support.lever import CONNECT, connect, connect_organisation, flash_text
 
 
 @pytest.fixture
 def connected(app, client, owner, lever):
     """An organisation connected to the sandbox through the real flow; returns its connection."""
-    login(client, owner)
-    connect(client, lever)
-    flash_text(client)
+    connection = connect_organisation(client, owner, lever)
     lever.sandbox.admin("POST", "/_admin/calls/clear")
-    return db.session.scalar(select(LeverConnection).where(LeverConnection.organisation_id == owner.organisation_id))
+    return connection
 
 
 def _expire(conn: LeverConnection, seconds: int = -10) -> None:

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from dashboard.core.clock import utcnow
 from dashboard.extensions import db
 from dashboard.lever.connection.models import LeverConnection
-from tests.conftest import login
-from tests.lever.conftest import connect, flash_text
+from tests.support.clients import login
+from tests.support.lever import connect, flash_text
 
 
 def _worker(config: dict, connection_id: int, barrier, results) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dashboard.extensions import db
 from dashboard.mail.models import MailMessage
 from dashboard.mail.routes import PER_PAGE, linkify
-from tests.conftest import login
+from tests.support.clients import login
 
 
 def _message(org_id: int, subject: str = "Hello", html: str = "<p>Hi</p>",

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from dashboard.extensions import db
 from dashboard.mail.models import MailMessage
 from dashboard.mail.services import MailError, send_email
-from tests.support.smtp import free_port
+from tests.support.processes import free_port
 
 CONTEXT = {"name": "Ada", "email": "ada@example.com", "organisation": "Acme <Analytics>",
            "brand": "Alooba", "invited_by": "", "valid_hours": 72,

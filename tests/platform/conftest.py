@@ -11,7 +11,7 @@ from dashboard.attempts import events
 from dashboard.attempts import services as attempts
 from dashboard.core.clock import utcnow
 from dashboard.extensions import db
-from tests.conftest import login
+from tests.support.clients import login
 
 
 @pytest.fixture

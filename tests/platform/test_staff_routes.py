@@ -9,7 +9,7 @@ from dashboard.attempts.models import Attempt, Candidate
 from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
 from dashboard.mail.models import MailMessage
-from tests.conftest import login
+from tests.support.clients import login
 
 
 def _reload(attempt_id):

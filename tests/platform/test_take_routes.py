@@ -182,7 +182,7 @@ def test_finish_early_scores_unsubmitted_parts_as_blank(client, org, build_asses
 
 
 def test_in_progress_pages_show_the_clock_and_the_parts(client, make_user, org, build_assessment, invite):
-    from tests.conftest import login
+    from tests.support.clients import login
 
     attempt = invite(org, build_assessment(org))
     client.post(f"/a/{attempt.token}/start")

@@ -1,14 +1,11 @@
-"""A PostgreSQL database of our own (migrated with `flask db upgrade`), an app bound to it, and
-helpers to run the production processes (gunicorn, `flask worker`, `flask scheduler`)."""
+"""A PostgreSQL database of our own (migrated with `flask db upgrade`), the environment the production
+processes (gunicorn, `flask worker`, `flask scheduler`) run with on it, and an app bound to it."""
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 
 import pytest
@@ -17,42 +14,15 @@ from sqlalchemy import create_engine, text
 from dashboard import create_app
 from dashboard.config import ROOT, TestConfig
 from dashboard.extensions import db
+from tests.support.processes import METRICS_TOKEN
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def flask_cli(env: dict, *args: str, **kw) -> subprocess.CompletedProcess:
     """Run `flask --app wsgi.py <args>` with `env` and wait for it."""
     return subprocess.run([sys.executable, "-m", "flask", "--app", str(ROOT / "wsgi.py"), *args], env=env,
                           cwd=str(ROOT), capture_output=True, text=True, timeout=120, **kw)
-
-
-def wait_http(url: str, status: int = 200, timeout: float = 30.0) -> None:
-    """Wait until `url` answers `status`."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 (loopback)
-                if resp.status == status:
-                    return
-        except urllib.error.HTTPError as exc:
-            last = exc.code
-            if exc.code == status:
-                return
-        except OSError as exc:
-            last = exc
-        time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer {status} (last: {last})")
-
-
-METRICS_TOKEN = "prod-metrics-scrape-token"
 
 
 @pytest.fixture

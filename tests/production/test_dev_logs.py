@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 
 from dashboard.config import ROOT, TestConfig
-from tests.production.conftest import free_port, wait_http
+from tests.support.processes import free_port, wait_http
 
 SECRETS = ("candidatelinktoken1234567890", "setpasswordtoken1234567890", "oauthcodeABC123456", "oauthstateXYZ98765")
 

@@ -25,17 +25,16 @@ from dashboard.config import ROOT
 from dashboard.extensions import db
 from dashboard.lever.sync.models import Effect, Invitation
 from dashboard.mail.models import MailMessage
-from tests.production.conftest import METRICS_TOKEN, free_port, wait_http
 from tests.support.connections import direct_connection, signed
 from tests.support.platform import analyst_assessment
+from tests.support.processes import METRICS_TOKEN, free_port, wait_http
+from tests.support.sandbox import WEBHOOKS_OFF
 
 # Uses a PostgreSQL database of its own whatever TEST_DATABASE_URL says: run once, in the first pass.
 pytestmark = pytest.mark.own_postgres
 
 PROD_CANDIDATES = int(os.environ.get("PROD_CANDIDATES", "500"))
 R3_CANDIDATES = int(os.environ.get("R3_CANDIDATES", "500"))
-OFF = {"applicationCreated": False, "candidateStageChange": False, "candidateArchiveChange": False,
-       "candidateHired": False, "candidateDeleted": False}
 
 
 def _has_scheduler() -> bool:
@@ -54,7 +53,7 @@ def _lever_env(env: dict, sandbox) -> dict:
 
 def _setup(sandbox, n: int):
     """One connected organisation with an assessment and `n` applicants to "Data Analyst"."""
-    seeded = sandbox.seed(demo=True, webhook_groups=OFF)
+    seeded = sandbox.seed(demo=True, webhook_groups=WEBHOOKS_OFF)
     from dashboard.accounts import services
 
     org = services.create_organisation("Prod Org")

@@ -31,10 +31,10 @@ from dashboard.core.clock import utcnow
 from dashboard.extensions import db
 from dashboard.lever.sync import effects
 from dashboard.lever.sync.models import Effect, FeedbackForm, InboxDelivery, Invitation, LeverOpportunity
-from tests.conftest import reset_schema
-from tests.support.connections import signed
-from tests.sync.conftest import World
-from tests.sync.test_reliability import _fast, _setup_org
+from tests.support.connections import connected_org, signed
+from tests.support.database import reset_schema
+from tests.support.lever import point_app_at_fast_sandbox
+from tests.support.sync import drain_worker
 
 EXAMPLES = int(os.environ.get("SM_EXAMPLES", "20"))
 STEPS = int(os.environ.get("SM_STEPS", "30"))
@@ -74,10 +74,10 @@ class Pipeline(RuleBasedStateMachine):
         db.session.remove()
         reset_schema()
         self.sandbox.admin("POST", "/_admin/reset")
-        _fast(self.app, self.sandbox)
+        point_app_at_fast_sandbox(self.app, self.sandbox)
         self.app.config["LEVER_OUTCOME_SETTLE_SECONDS"] = 0.3
-        self.org, self.connection, self.account_id, self.postings, self.stages = _setup_org(
-            self.app, self.sandbox, lambda name: self._org(name), 0)
+        self.org, self.connection, self.account_id, self.postings, self.stages = connected_org(
+            self.sandbox, lambda name: self._org(name), 0)
         self.evaluator = accounts.create_user(self.org.id, "evaluator@example.com", "recruiter", name="Eve")
         db.session.commit()
         self.key = self.connection.test_signature_token
@@ -104,7 +104,7 @@ class Pipeline(RuleBasedStateMachine):
         for n in range(count):
             self.apply("Data Analyst", EMAILS[n])
         self.deliver_all(0)
-        World.drain(None, rounds=50)
+        drain_worker(rounds=50)
 
     @rule(posting=st.sampled_from(POSTINGS), email=st.sampled_from(EMAILS))
     def apply(self, posting, email):
@@ -307,7 +307,7 @@ class Pipeline(RuleBasedStateMachine):
         """Faults off, drain the worker, then the converged-state properties."""
         self.sandbox.set_faults(**FAULTS_OFF)
         self._reconnect_if_needed()
-        World.drain(None, rounds=200)
+        drain_worker(rounds=200)
         db.session.expire_all()
         # inbox: every valid delivery stored exactly once and processed; nothing stuck
         tokens = [b["token"] for b in self.delivered]

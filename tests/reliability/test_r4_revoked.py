@@ -12,8 +12,9 @@ from dashboard.core.clock import utcnow
 from dashboard.extensions import db
 from dashboard.lever.connection.models import LeverConnection
 from dashboard.lever.sync.models import Effect, InboxDelivery, Invitation
-from tests.lever.conftest import connect
-from tests.sync.test_end_to_end import attempt_for, emails_to, status_tags, take
+from tests.support.attempts import attempt_for, take
+from tests.support.lever import connect
+from tests.support.sync import emails_to, status_tags
 
 CANDIDATES = 4
 

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from dashboard.extensions import db
 from dashboard.jobs.runs import run_job
 from dashboard.lever.sync.models import Effect, InboxDelivery, Invitation
-from tests.sync.test_end_to_end import attempt_for, emails_to, status_tags, take
+from tests.support.attempts import attempt_for, take
+from tests.support.sync import emails_to, status_tags
 
 INVITED, IN_PROGRESS = "Alooba - Invited", "Alooba - In Progress"
 

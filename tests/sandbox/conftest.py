@@ -1,4 +1,5 @@
-"""Fixtures for the sandbox tests: a seeded account and an authenticated API session."""
+"""Fixtures for the sandbox tests: a seeded account and an authenticated API session. (Here `world`
+is this account, not the suite's connected demo organisation.)"""
 
 from __future__ import annotations
 
@@ -7,14 +8,11 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-ALL_SCOPES = ["offline_access", "opportunities:write:admin", "postings:read:admin", "stages:read:admin",
-              "users:read:admin", "feedback:write:admin", "feedback_templates:write:admin",
-              "notes:write:admin", "webhooks:write:admin"]
-REDIRECT = "http://127.0.0.1:5000/callback"
+from tests.support.sandbox import ALL_SCOPES, REDIRECT
 
 
 @dataclass
-class World:
+class SeededAccount:
     """A seeded account: its ids and the sandbox helper."""
 
     sandbox: object
@@ -39,7 +37,7 @@ class World:
 
 
 @pytest.fixture
-def world(sandbox) -> World:
+def world(sandbox) -> SeededAccount:
     """One account with a client, a super admin, an interviewer and a tagged posting."""
     seeded = sandbox.seed(
         account={"name": "Test Co"},
@@ -48,5 +46,5 @@ def world(sandbox) -> World:
                {"name": "Ian", "email": "ian@test.example", "accessRole": "interviewer"}],
         postings=[{"text": "Analyst", "tags": ["Assess"]}],
     )
-    return World(sandbox, seeded["account"]["id"], seeded["users"][0]["id"], seeded["users"][1]["id"],
+    return SeededAccount(sandbox, seeded["account"]["id"], seeded["users"][0]["id"], seeded["users"][1]["id"],
                  seeded["postings"][0]["id"])

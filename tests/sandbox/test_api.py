@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-SCORE_TEMPLATE = {"text": "Assessment", "fields": [
-    {"type": "score-system", "text": "Rating"}, {"type": "text", "text": "Summary"},
-    {"type": "score", "text": "Skill"}]}
+from tests.support.sandbox import SCORE_TEMPLATE
 
 
 def test_scope_enforcement_write_implies_read(world):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sandbox.conftest import ALL_SCOPES
+from tests.support.sandbox import ALL_SCOPES
 
 CONFIDENTIAL = "confidential:access:admin"
 

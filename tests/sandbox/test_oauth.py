@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from tests.sandbox.conftest import REDIRECT
+from tests.support.sandbox import REDIRECT
 
 
 def _params(sandbox, **extra) -> dict:

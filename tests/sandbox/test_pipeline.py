@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from tests.sandbox.conftest import ALL_SCOPES
+from tests.support.sandbox import ALL_SCOPES
 
 REASONS = ALL_SCOPES + ["archive_reasons:read:admin"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.sandbox.test_api import SCORE_TEMPLATE
+from tests.support.sandbox import SCORE_TEMPLATE
 
 
 def test_new_config_keys_have_defaults_and_are_validated(world):

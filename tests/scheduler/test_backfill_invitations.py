@@ -16,7 +16,7 @@ from dashboard.jobs.runs import run_job, run_requested
 from dashboard.lever.sync.models import Invitation, SyncEvent
 from dashboard.lever.sync.rules import BACKFILL_SKIPPED, BACKFILL_WAITING
 from dashboard.mail.models import MailMessage
-from tests.sync.test_end_to_end import emails_to, status_tags
+from tests.support.sync import emails_to, status_tags
 
 
 def _pre_existing(world, count: int) -> list[str]:

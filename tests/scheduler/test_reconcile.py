@@ -10,7 +10,7 @@ from dashboard.jobs.models import JobRun
 from dashboard.jobs.runs import run_job
 from dashboard.lever.sync import rules
 from dashboard.lever.sync.models import Effect, Invitation, ReconcileState
-from tests.sync.test_end_to_end import emails_to, status_tags
+from tests.support.sync import emails_to, status_tags
 
 INVITED = "Alooba - Invited"
 

@@ -15,14 +15,14 @@ from sqlalchemy import select
 from dashboard.accounts import services
 from dashboard.extensions import db
 from dashboard.mail.models import MailMessage
-from tests.conftest import login
-from tests.security.conftest import make_objects
-from tests.security.test_isolation import GET_RULES, _url
+from tests.support.clients import login
 from tests.support.dump import database_text
+from tests.support.routes import collection_app, get_routes, make_objects, url_for_rule
 from tests.support.smtp import send_queued_mail
 
 LINK = re.compile(r"/set-password/([A-Za-z0-9_\-.]{16,})")
 SKIPPED = ("/set-password/", "/logout", "/metrics")
+GET_RULES = get_routes(collection_app())
 
 
 def _invite_new_owner(owner_client) -> None:
@@ -42,7 +42,7 @@ def _every_page(app, client, ids: dict, token: str) -> str:
     for rule, endpoint in GET_RULES:
         if rule.startswith(SKIPPED):
             continue
-        resp = client.get(_url(app, rule, endpoint, ids, token))
+        resp = client.get(url_for_rule(app, rule, endpoint, ids, token))
         bodies.append(resp.get_data(as_text=True))
     return "\n".join(bodies)
 

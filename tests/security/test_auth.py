@@ -11,7 +11,7 @@ import pytest
 from dashboard import create_app
 from dashboard.config import TestConfig
 from dashboard.extensions import db
-from tests.conftest import CSRFClient, login
+from tests.support.clients import CSRFClient, login
 
 BYPASSES = ["//evil.com", "/\\evil.com", "https:evil.com", "/%2F%2Fevil.com", "%2F%2Fevil.com", "\\\\evil.com",
             "/\t/evil.com", "http://evil.com", "javascript:alert(1)", "///evil.com", "/\\/evil.com",

@@ -8,9 +8,9 @@ import itertools
 import pytest
 
 from dashboard.extensions import db
-from tests.conftest import login
-from tests.security.conftest import int_arguments, make_objects, row_counts
-from tests.security.test_route_matrix import _collection_app, snapshot
+from tests.support.clients import login
+from tests.support.dump import row_counts, snapshot
+from tests.support.routes import collection_app, get_routes, int_arguments, make_objects, url_for_rule
 
 CANDIDATE_PREFIX = "/a/"  # the candidate's pages are addressed by their secret token, not by org
 
@@ -25,38 +25,8 @@ def _id_rules(app) -> list[tuple[str, str, str]]:
     return sorted(out)
 
 
-ID_RULES = _id_rules(_collection_app())
-GET_RULES = sorted((r.rule, r.endpoint) for r in _collection_app().url_map.iter_rules()
-                   if "GET" in (r.methods or ()) and r.endpoint != "static")
-
-
-def _url(app, rule_text: str, endpoint: str, ids: dict[str, int], token: str = "", slot: str | None = None) -> str:
-    from flask import url_for
-    from werkzeug.routing.converters import AnyConverter
-
-    rule = next(r for r in app.url_map.iter_rules(endpoint) if r.rule == rule_text)
-    values = {}
-    for name, conv in rule._converters.items():
-        if name in ids:
-            values[name] = ids[name]
-        elif slot is not None and name not in ("position", "filename"):
-            values[name] = slot
-        elif isinstance(conv, AnyConverter):
-            values[name] = sorted(conv.items)[0]
-        elif name == "token":
-            values[name] = token
-        elif name == "position":
-            values[name] = 1
-        elif name == "direction":
-            values[name] = "down"
-        elif name == "public_id":
-            values[name] = "unknown"
-        elif name == "filename":
-            values[name] = "css/app.css"
-        else:
-            raise AssertionError(f"{rule_text}: no real value for argument {name!r}; add a factory for it")
-    with app.test_request_context():
-        return url_for(endpoint, **values)
+ID_RULES = _id_rules(collection_app())
+GET_RULES = get_routes(collection_app())
 
 
 @pytest.fixture
@@ -88,7 +58,7 @@ def test_other_organisations_ids_answer_404(app, client, two_orgs, rule, method,
         combos += [{**b.ids, name: a.ids[name]} for name in names]
     before = snapshot()
     for ids in combos:
-        url = _url(app, rule, endpoint, ids)
+        url = url_for_rule(app, rule, endpoint, ids)
         resp = client.open(url, method=method, data={"name": "x", "role": "recruiter", "days": "1",
                                                      "minutes": "5", "reason": "x"})
         assert resp.status_code == 404, f"{method} {url} answered {resp.status_code} to another organisation"
@@ -103,7 +73,7 @@ def test_get_routes_write_nothing(app, client, two_orgs):
     login(client, a.owner)
     db.session.commit()
     for rule, endpoint in GET_RULES:
-        url = _url(app, rule, endpoint, a.ids, a.token)
+        url = url_for_rule(app, rule, endpoint, a.ids, a.token)
         before, counts = snapshot(), row_counts()
         resp = client.get(url)
         # readiness answers 503 while no worker or scheduler has reported in: that is its job
@@ -131,7 +101,7 @@ def _string_rules(app) -> list[tuple[str, str, str]]:
     return sorted(out)
 
 
-STRING_RULES = _string_rules(_collection_app())
+STRING_RULES = _string_rules(collection_app())
 ODD_TEXT = ["%00", "a%00b", "%FF%FE", "x" * 3000, "%E2%80%AE", "..%2F..", "%0D%0Aset-cookie:x"]
 
 
@@ -139,7 +109,7 @@ ODD_TEXT = ["%00", "a%00b", "%FF%FE", "x" * 3000, "%E2%80%AE", "..%2F..", "%0D%0
 def test_odd_text_in_url_arguments_is_a_clear_4xx(app, client, two_orgs, rule, method, endpoint):
     a, _ = two_orgs
     login(client, a.owner)
-    template = _url(app, rule, endpoint, a.ids, slot="TOKENSLOT")
+    template = url_for_rule(app, rule, endpoint, a.ids, slot="TOKENSLOT")
     before = snapshot()
     for text in ODD_TEXT:
         resp = client.open(template.replace("TOKENSLOT", text), method=method, data={})
@@ -157,7 +127,7 @@ def test_ids_too_large_for_the_database_answer_404(app, client, two_orgs, rule, 
     names = int_arguments(next(r for r in app.url_map.iter_rules(endpoint) if r.rule == rule))
     before = snapshot()
     for huge in HUGE:
-        template = _url(app, rule, endpoint, {**a.ids, **{name: 987654321 for name in names}})
+        template = url_for_rule(app, rule, endpoint, {**a.ids, **{name: 987654321 for name in names}})
         url = template.replace("987654321", huge)
         resp = client.open(url, method=method, data={"days": "1", "minutes": "5", "reason": "x"})
         assert resp.status_code == 404, f"{method} {url} answered {resp.status_code}"
@@ -173,7 +143,7 @@ def test_huge_or_malformed_numbers_in_query_strings_are_a_clear_400(app, client,
     for rule, endpoint in GET_RULES:
         if rule.startswith(("/set-password/", "/metrics", "/readyz")):  # readyz: 503 until migrated
             continue
-        base = _url(app, rule, endpoint, a.ids, a.token)
+        base = url_for_rule(app, rule, endpoint, a.ids, a.token)
         for name in QUERY_INTS:
             for value in (*HUGE, "-1", "abc"):
                 resp = client.get(f"{base}?{name}={value}")

@@ -9,32 +9,20 @@
 
 from __future__ import annotations
 
-import re
-import uuid
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select
-from werkzeug.routing import Rule
-from werkzeug.routing.converters import AnyConverter, FloatConverter, IntegerConverter, UUIDConverter
 from werkzeug.security import generate_password_hash
 
-from dashboard import create_app
 from dashboard.accounts.models import ROLE_RANK
-from dashboard.config import TestConfig
 from dashboard.extensions import db
-from tests.conftest import login
+from tests.support.clients import PASSWORD, login
+from tests.support.dump import snapshot
+from tests.support.routes import build_url, collection_app
 
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 TESTED_METHODS = ("GET", *STATE_CHANGING)
 PUBLIC_PREFIXES = ("/login", "/favicon.ico", "/healthz", "/readyz", "/metrics", "/static", "/set-password/")
-OBJECT_ID = 1  # the first organisation and its first user are created with this id
-
-
-def _collection_app():
-    """An app built only to read its URL map at collection time (no database is touched)."""
-    return create_app({**{k: v for k, v in vars(TestConfig).items() if k.isupper()},
-                       "SQLALCHEMY_DATABASE_URI": "sqlite://"})
 
 
 def _cases(app) -> list[tuple[str, str, str]]:
@@ -48,7 +36,7 @@ def _cases(app) -> list[tuple[str, str, str]]:
     return sorted(cases)
 
 
-CASES = _cases(_collection_app())
+CASES = _cases(collection_app())
 
 
 def _ids(cases):
@@ -83,56 +71,11 @@ def _role_cases(app) -> list[tuple[str, str, str, str]]:
     return out
 
 
-ROLE_CASES = _role_cases(_collection_app())
-
-
-def _string_value(converter) -> str:
-    """A short value the converter's pattern accepts (custom converters included)."""
-    length = max(1, getattr(converter, "minlength", 1) or 1)
-    for candidate in ("x" * length, "1" * length, "a1b2c3d4" * max(1, length // 8 + 1)):
-        if re.fullmatch(converter.regex, candidate):
-            return candidate
-    raise AssertionError(f"no generic value for converter {type(converter).__name__}; teach the matrix")
-
-
-def build_url(app, rule_text: str, method: str, endpoint: str) -> str:
-    """A concrete URL for a rule, with generic values for its arguments."""
-    rule: Rule = next(r for r in app.url_map.iter_rules(endpoint)
-                      if r.rule == rule_text and method in (r.methods or ()))
-    values = {}
-    for name, converter in rule._converters.items():
-        if isinstance(converter, IntegerConverter):
-            values[name] = OBJECT_ID
-        elif isinstance(converter, FloatConverter):
-            values[name] = float(OBJECT_ID)
-        elif isinstance(converter, UUIDConverter):
-            values[name] = uuid.UUID(int=OBJECT_ID)
-        elif isinstance(converter, AnyConverter):
-            values[name] = sorted(converter.items)[0]
-        else:
-            values[name] = _string_value(converter)
-    with app.test_request_context():
-        from flask import url_for
-
-        return url_for(endpoint, **values)
-
-
-def snapshot() -> dict[str, list[tuple]]:
-    """Every row of every table, to prove a refused request changed nothing."""
-    db.session.expire_all()
-    return {table.name: sorted(map(tuple, db.session.execute(select(table)).all()), key=repr)
-            for table in db.metadata.sorted_tables}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_user_per_request(app):
-    from tests.accounts.conftest import forget_user_between_requests
-
-    forget_user_between_requests(app)
+ROLE_CASES = _role_cases(collection_app())
 
 
 # A cheap hash keeps hundreds of generated tests fast; login still checks it for real.
-FAST_HASH = generate_password_hash("correct horse battery", method="pbkdf2:sha256:1000")
+FAST_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from dashboard.core.clock import utcnow
 from dashboard.extensions import db
+from tests.support.attempts import attempt_for, finish_and_evaluate, take
 from tests.support.dump import database_text
 
 
@@ -55,8 +56,6 @@ def _log_text(records) -> str:
 
 
 def test_no_secret_in_logs_or_database_after_a_full_run(debug_logs, world):
-    from tests.sync.test_end_to_end import attempt_for, finish_and_evaluate, take
-
     secrets = set(_secrets(world))
     opp = world.apply("Data Analyst", "Sec Ret", "secret@example.com")
     world.step(1)

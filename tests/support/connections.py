@@ -1,5 +1,6 @@
 """Build a connected Lever connection without the consent dance (for tests that are about
-something else): tokens minted by the sandbox, webhooks with signature tokens we know."""
+something else): tokens minted by the sandbox, webhooks with signature tokens we know; and whole
+organisations connected that way to accounts of their own."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from dashboard.lever.api.oauth import DEFAULT_SCOPES
 from dashboard.lever.connection.crypto import encrypt
 from dashboard.lever.connection.models import LeverConnection, LeverWebhook
 from dashboard.lever.sync.webhooks import EVENTS, signature_for
+from tests.support.platform import analyst_assessment
+from tests.support.sandbox import WEBHOOKS_OFF
 
 SCOPES = list(DEFAULT_SCOPES)
 
@@ -47,3 +50,24 @@ def signed(token: str, *, event: str = "applicationCreated", data: dict | None =
     triggered_at = triggered_at if triggered_at is not None else int(utcnow().timestamp() * 1000)
     return {"triggeredAt": triggered_at, "event": event, "data": data if data is not None else {},
             "token": delivery_token, "signature": signature_for(token, delivery_token, triggered_at)}
+
+
+def connected_org(sandbox, make_org, index: int):
+    """Organisation "Org <index>" with an analyst assessment, directly connected to a demo account of
+    its own ("Account <index>", webhooks off: the test delivers them) as that account's super admin,
+    signing with "signature-token-<index>". Only account 0 keeps the sandbox's OAuth client.
+
+    Returns (organisation, connection, Lever account id, posting ids by title, stage ids by name).
+    """
+    body = {"demo": True, "account": {"name": f"Account {index}"}, "webhook_groups": WEBHOOKS_OFF}
+    if index != 0:
+        body["clients"] = []
+    seeded = sandbox.seed(**body)
+    org = make_org(f"Org {index}")
+    analyst_assessment(org.id)
+    super_admin = next(u["id"] for u in seeded["users"] if u["accessRole"] == "super admin")
+    connection = direct_connection(org.id, sandbox=sandbox, account_id=seeded["account"]["id"],
+                                   user_id=super_admin, signature_token=f"signature-token-{index}")
+    postings = {p["text"]: p["id"] for p in seeded["postings"]}
+    stages = {s["text"]: s["id"] for s in seeded["stages"]}
+    return org, connection, seeded["account"]["id"], postings, stages

@@ -1,4 +1,5 @@
-"""Pytest plugin: the Lever sandbox as a real subprocess, a per-test helper, and a webhook receiver."""
+"""Pytest plugin: the Lever sandbox as a real subprocess, a per-test helper, and a webhook receiver;
+and the constants the tests seed and call it with."""
 
 from __future__ import annotations
 
@@ -15,6 +16,18 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
+
+ALL_SCOPES = ["offline_access", "opportunities:write:admin", "postings:read:admin", "stages:read:admin",
+              "users:read:admin", "feedback:write:admin", "feedback_templates:write:admin",
+              "notes:write:admin", "webhooks:write:admin"]
+REDIRECT = "http://127.0.0.1:5000/callback"  # the redirect URI of the sandbox tests' OAuth client
+# Every webhook group switched off, for `seed(webhook_groups=...)`: the test plays Lever's deliveries itself.
+WEBHOOKS_OFF = {"applicationCreated": False, "candidateStageChange": False, "candidateArchiveChange": False,
+                "candidateHired": False, "candidateDeleted": False}
+# A feedback template with a rating, a text and a score field.
+SCORE_TEMPLATE = {"text": "Assessment", "fields": [
+    {"type": "score-system", "text": "Rating"}, {"type": "text", "text": "Summary"},
+    {"type": "score", "text": "Skill"}]}
 
 
 class SandboxServer:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from tests.support.processes import free_port
 
 
 class Recorder:
@@ -34,13 +35,6 @@ class Recorder:
         return "250 OK"
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _serve(handler):
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
@@ -66,13 +60,6 @@ def refusing_smtp_server(app):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_TLS=False)
     yield handler
     controller.stop()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_user_per_request(app):
-    from tests.accounts.conftest import forget_user_between_requests
-
-    forget_user_between_requests(app)
 
 
 def send_queued_mail() -> int:

@@ -8,49 +8,14 @@ from dashboard.attempts import services as attempts
 from dashboard.attempts.models import Attempt, Candidate
 from dashboard.extensions import db
 from dashboard.lever.sync.models import Invitation, LeverOpportunity
-from dashboard.mail.models import MailMessage
+from tests.support.attempts import attempt_for, finish_and_evaluate, take
+from tests.support.sync import emails_to, status_tags
 
 DA_TAG = "Alooba Assessment - Data Analyst Assessment"
-STATUS = {"Alooba - Invited", "Alooba - In Progress", "Alooba - Completed"}
-
-
-def emails_to(address: str) -> int:
-    return db.session.scalar(select(func.count(MailMessage.id)).where(MailMessage.to == address)) or 0
-
-
-def status_tags(opp: dict) -> set[str]:
-    return {t for t in opp["tags"] if t in STATUS}
 
 
 def field(form: dict, label: str):
     return next(f["value"] for f in form["fields"] if f["text"] == label)
-
-
-def attempt_for(email: str) -> Attempt:
-    return db.session.scalar(select(Attempt).join(Candidate).where(Candidate.email == email))
-
-
-def take(attempt: Attempt, correct: int = 4) -> None:
-    """The candidate starts and answers the auto part (`correct` of 4 right)."""
-    attempts.start_attempt(attempt.id)
-    db.session.commit()
-    auto = next(ps for ps in attempt.part_scores if ps.part.grading == "auto")
-    answers = {q.id: (q.correct_choice if i < correct else (q.correct_choice + 1) % 4)
-               for i, q in enumerate(auto.part.questions)}
-    attempts.submit_part(attempt.id, auto.part_id, answers)
-    db.session.commit()
-
-
-def finish_and_evaluate(attempt: Attempt, points: float, evaluator_id: int) -> None:
-    from dashboard.attempts.services import evaluate_attempt
-
-    manual = next(ps for ps in attempt.part_scores if ps.part.grading == "manual")
-    attempts.submit_part(attempt.id, manual.part_id, {q.id: "My analysis" for q in manual.part.questions})
-    db.session.commit()
-    question = manual.part.questions[0]
-    answer = next(a for a in attempt.answers if a.question_id == question.id)
-    evaluate_attempt(attempt.id, {answer.id: points}, evaluator_id)
-    db.session.commit()
 
 
 def test_untagged_job_does_nothing(world):

@@ -16,56 +16,23 @@ from dashboard.attempts.models import Attempt
 from dashboard.extensions import db
 from dashboard.lever.sync.models import Effect, InboxDelivery, Invitation
 from dashboard.mail.models import MailMessage
-from tests.lever.conftest import point_app_at_sandbox
-from tests.support.connections import direct_connection, signed
-from tests.support.platform import analyst_assessment
-from tests.sync.conftest import World
+from tests.support.connections import connected_org, signed
+from tests.support.lever import point_app_at_fast_sandbox
+from tests.support.sync import drain_worker
 
 R1_DELIVERIES = int(os.environ.get("R1_DELIVERIES", "600"))
 R2_CANDIDATES = int(os.environ.get("R2_CANDIDATES", "12"))
-OFF = {"applicationCreated": False, "candidateStageChange": False, "candidateArchiveChange": False,
-       "candidateHired": False, "candidateDeleted": False}
-
-
-def _drain(world_like, rounds: int, must_settle: bool = True) -> None:
-    World.drain(world_like, rounds, must_settle)
-
-
-def _account(sandbox, name: str, with_client: bool) -> dict:
-    body = {"demo": True, "account": {"name": name}, "webhook_groups": OFF}
-    if not with_client:
-        body["clients"] = []
-    return sandbox.seed(**body)
-
-
-def _setup_org(app, sandbox, make_org, index: int):
-    seeded = _account(sandbox, f"Account {index}", with_client=index == 0)
-    org = make_org(f"Org {index}")
-    analyst_assessment(org.id)
-    super_admin = next(u["id"] for u in seeded["users"] if u["accessRole"] == "super admin")
-    connection = direct_connection(org.id, sandbox=sandbox, account_id=seeded["account"]["id"],
-                                   user_id=super_admin, signature_token=f"signature-token-{index}")
-    postings = {p["text"]: p["id"] for p in seeded["postings"]}
-    stages = {s["text"]: s["id"] for s in seeded["stages"]}
-    return org, connection, seeded["account"]["id"], postings, stages
-
-
-def _fast(app, sandbox):
-    point_app_at_sandbox(app, sandbox)
-    sandbox.configure(rate=10000, burst=10000)
-    app.config.update(LEVER_PACE_RATE=10000, LEVER_PACE_BURST=10000, LEVER_READ_TIMEOUT=1.0, LEVER_MAX_SLEEP=0.2,
-                      LEVER_OUTCOME_SETTLE_SECONDS=2.0)
 
 
 def test_r1_duplicated_shuffled_forged_deliveries_invite_exactly_once(app, client, sandbox, make_org):
-    _fast(app, sandbox)
+    point_app_at_fast_sandbox(app, sandbox)
     rng = random.Random(1)
     distinct_target = int(R1_DELIVERIES / 1.43)
     per_org = max(4, int(distinct_target / 1.4 / 3))
     good, expected = [], {}
     orgs = []
     for i in range(3):
-        org, connection, account_id, postings, stages = _setup_org(app, sandbox, make_org, i)
+        org, connection, account_id, postings, stages = connected_org(sandbox, make_org, i)
         orgs.append((org, connection))
         plan = [rng.choice(["Data Analyst", "Senior Data Analyst", "Data Engineer"]) for _ in range(per_org)]
         opps = sandbox.admin("POST", "/_admin/applications", {"account_id": account_id, "applications": [
@@ -100,7 +67,7 @@ def test_r1_duplicated_shuffled_forged_deliveries_invite_exactly_once(app, clien
         assert resp.status_code == (200 if valid else 401), resp.get_data(as_text=True)
     assert db.session.scalar(select(func.count(InboxDelivery.id))) == len(good)
 
-    _drain(None, rounds=10 + len(good) // 5)
+    drain_worker(rounds=10 + len(good) // 5)
     for org, _ in orgs:
         invited = db.session.scalar(select(func.count(Invitation.id)).where(Invitation.organisation_id == org.id))
         assert invited == expected[org.id]
@@ -116,8 +83,8 @@ def test_r1_duplicated_shuffled_forged_deliveries_invite_exactly_once(app, clien
 def test_r2_every_effect_lands_through_faults(app, client, sandbox, make_org, faults):
     from dashboard.attempts.services import evaluate_attempt
 
-    _fast(app, sandbox)
-    org, connection, account_id, postings, _ = _setup_org(app, sandbox, make_org, 0)
+    point_app_at_fast_sandbox(app, sandbox)
+    org, connection, account_id, postings, _ = connected_org(sandbox, make_org, 0)
     opps = sandbox.admin("POST", "/_admin/applications", {"account_id": account_id, "applications": [
         {"posting_id": postings["Data Analyst"], "name": f"Faulty {n}", "email": f"f{n}@example.com"}
         for n in range(R2_CANDIDATES)]})
@@ -125,19 +92,19 @@ def test_r2_every_effect_lands_through_faults(app, client, sandbox, make_org, fa
     for opp in opps:
         body = signed(connection.test_signature_token, data={"opportunityId": opp["id"]})
         assert client.post(f"/webhooks/lever/{connection.public_id}", json=body).status_code == 200
-    _drain(None, rounds=400)
+    drain_worker(rounds=400)
     for attempt in db.session.scalars(select(Attempt)).all():
         attempts.start_attempt(attempt.id)
         parts = sorted(attempt.part_scores, key=lambda ps: ps.part.position)
         attempts.submit_part(attempt.id, parts[0].part_id, {q.id: 1 for q in parts[0].part.questions})
         attempts.submit_part(attempt.id, parts[1].part_id, {q.id: "text" for q in parts[1].part.questions})
         db.session.commit()
-        _drain(None, rounds=3, must_settle=False)  # interleave provisional writes with faults
+        drain_worker(rounds=3, must_settle=False)  # interleave provisional writes with faults
         question = parts[1].part.questions[0]
         answer = next(a for a in attempt.answers if a.question_id == question.id)
         evaluate_attempt(attempt.id, {answer.id: 10}, None)
         db.session.commit()
-    _drain(None, rounds=600)
+    drain_worker(rounds=600)
     sandbox.set_faults(error_rate=0, rate_limit_rate=0, timeout_rate=0, drop_response_after_write_rate=0)
     statuses = [c.get("status") for c in sandbox.calls()]
     assert statuses.count(500) > 0 and statuses.count(429) > 0  # the faults really happened

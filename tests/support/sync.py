@@ -1,5 +1,6 @@
-"""The whole integration on a bench: the dashboard served over HTTP, connected through OAuth to a
-sandbox subprocess whose webhooks reach it, the demo organisation, and a worker we drive by hand."""
+"""Pytest plugin: the whole integration on a bench (`world`): the dashboard served over HTTP,
+connected through OAuth to the sandbox subprocess whose webhooks reach it, the demo organisation,
+and a worker driven by hand. Also what the sync leaves behind: emails sent, status tags in Lever."""
 
 from __future__ import annotations
 
@@ -12,11 +13,43 @@ from sqlalchemy import func, select, update
 from dashboard.core.clock import utcnow
 from dashboard.extensions import db
 from dashboard.lever.sync.models import Effect, InboxDelivery
-from tests.conftest import login
-from tests.lever.conftest import LeverWorld, _forget_user, connect, point_app_at_sandbox
+from dashboard.mail.models import MailMessage
+from tests.support.clients import login
+from tests.support.lever import LeverWorld, connect, point_app_at_sandbox
 from tests.support.live import LiveServer
 
 DEMO_PASSWORD = "demo-password"
+STATUS_TAGS = {"Alooba - Invited", "Alooba - In Progress", "Alooba - Completed"}
+
+
+def drain_worker(rounds: int = 60, must_settle: bool = True) -> None:
+    """Run the worker until nothing is left, treating every back-off as already elapsed, except
+    the settle time of writes whose answer was lost (that one really passes)."""
+    from dashboard.jobs.worker import run_once
+
+    for _ in range(rounds):
+        db.session.execute(update(Effect).where(Effect.state == "pending", Effect.outcome_unknown.is_(False))
+                           .values(next_try_at=utcnow()))
+        db.session.execute(update(InboxDelivery).where(InboxDelivery.state == "pending")
+                           .values(next_try_at=utcnow()))
+        db.session.commit()
+        if run_once() == 0:
+            waiting = db.session.scalar(select(func.count(Effect.id)).where(Effect.state == "pending"))
+            if not waiting:
+                return
+            time.sleep(0.2)
+    if must_settle:
+        raise AssertionError("the worker did not settle")
+
+
+def emails_to(address: str) -> int:
+    """How many emails the dashboard has stored for `address`."""
+    return db.session.scalar(select(func.count(MailMessage.id)).where(MailMessage.to == address)) or 0
+
+
+def status_tags(opp: dict) -> set[str]:
+    """The dashboard's status tags on a Lever opportunity (as the sandbox returns it)."""
+    return {t for t in opp["tags"] if t in STATUS_TAGS}
 
 
 @dataclass
@@ -65,24 +98,9 @@ class World:
         db.session.rollback()
         return db.session.scalar(select(func.count(InboxDelivery.id))) or 0
 
-    def drain(self=None, rounds: int = 60, must_settle: bool = True) -> None:
-        """Run the worker until nothing is left, treating every back-off as already elapsed, except
-        the settle time of writes whose answer was lost (that one really passes)."""
-        from dashboard.jobs.worker import run_once
-
-        for _ in range(rounds):
-            db.session.execute(update(Effect).where(Effect.state == "pending", Effect.outcome_unknown.is_(False))
-                               .values(next_try_at=utcnow()))
-            db.session.execute(update(InboxDelivery).where(InboxDelivery.state == "pending")
-                               .values(next_try_at=utcnow()))
-            db.session.commit()
-            if run_once() == 0:
-                waiting = db.session.scalar(select(func.count(Effect.id)).where(Effect.state == "pending"))
-                if not waiting:
-                    return
-                time.sleep(0.2)
-        if must_settle:
-            raise AssertionError("the worker did not settle")
+    def drain(self, rounds: int = 60, must_settle: bool = True) -> None:
+        """Run the worker until nothing is left (see `drain_worker`)."""
+        drain_worker(rounds, must_settle)
 
     def step(self, expected_deliveries: int) -> None:
         """Wait for the webhooks a Lever action fired, then let the worker finish."""
@@ -93,10 +111,10 @@ class World:
 @pytest.fixture
 def world(app, client, sandbox):
     """Demo organisation connected to the demo Lever account; webhooks reach our live server."""
+    from dashboard.accounts.services import find_user_by_email
     from dashboard.demo import load_demo
     from dashboard.lever.connection.models import LeverConnection
 
-    app.teardown_request_funcs.setdefault(None, []).append(_forget_user)
     sandbox.configure(webhook_retry_delays=[0.2, 0.4, 0.8, 1.6, 3.2])
     seeded = sandbox.seed(demo=True)
     point_app_at_sandbox(app, sandbox)
@@ -104,11 +122,9 @@ def world(app, client, sandbox):
     app.config["PUBLIC_BASE_URL"] = live.url
     load_demo()
     db.session.commit()
-    from dashboard.accounts.services import find_user_by_email
 
     login(client, find_user_by_email("owner@acme.example"), DEMO_PASSWORD)
-    users = {u["accessRole"]: u["id"] for u in seeded["users"]}
-    lever = LeverWorld(sandbox, seeded["account"]["id"], users["super admin"], users["interviewer"])
+    lever = LeverWorld.from_seed(sandbox, seeded)
     resp = connect(client, lever)
     assert resp.status_code == 302
     connection = db.session.scalar(select(LeverConnection))

@@ -1,0 +1,36 @@
+"""A candidate's attempt driven through the platform's services, as the candidate and staff would."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from dashboard.attempts import services as attempts
+from dashboard.attempts.models import Attempt, Candidate
+from dashboard.extensions import db
+
+
+def attempt_for(email: str) -> Attempt:
+    """The attempt of the candidate with this email."""
+    return db.session.scalar(select(Attempt).join(Candidate).where(Candidate.email == email))
+
+
+def take(attempt: Attempt, correct: int = 4) -> None:
+    """The candidate starts and answers the auto part (`correct` of 4 right)."""
+    attempts.start_attempt(attempt.id)
+    db.session.commit()
+    auto = next(ps for ps in attempt.part_scores if ps.part.grading == "auto")
+    answers = {q.id: (q.correct_choice if i < correct else (q.correct_choice + 1) % 4)
+               for i, q in enumerate(auto.part.questions)}
+    attempts.submit_part(attempt.id, auto.part_id, answers)
+    db.session.commit()
+
+
+def finish_and_evaluate(attempt: Attempt, points: float, evaluator_id: int) -> None:
+    """The candidate answers the manual part; `evaluator_id` gives its first question `points`."""
+    manual = next(ps for ps in attempt.part_scores if ps.part.grading == "manual")
+    attempts.submit_part(attempt.id, manual.part_id, {q.id: "My analysis" for q in manual.part.questions})
+    db.session.commit()
+    question = manual.part.questions[0]
+    answer = next(a for a in attempt.answers if a.question_id == question.id)
+    attempts.evaluate_attempt(attempt.id, {answer.id: points}, evaluator_id)
+    db.session.commit()
