@@ -150,7 +150,7 @@ def _answer_everything(page) -> None:
 def test_unanswered_questions_are_flagged_before_a_part_is_submitted(world, browser):
     page = _phone(browser)
     page.goto(world.links["warning"])
-    page.click("button:has-text('Start the assessment')")
+    _go(page, "button:has-text('Start the assessment')")  # the part's page loaded, its script running
     form = page.locator("form[data-unanswered-check]")
     expect(form).to_contain_text(re.compile("cannot (be )?(undo|change|come back)", re.IGNORECASE))
     panel = page.locator("[data-unanswered-panel]")
@@ -172,7 +172,8 @@ def test_unanswered_questions_are_flagged_before_a_part_is_submitted(world, brow
     questions.nth(1).locator("input[type=radio]").first.check()
     page.click("button:has-text('Submit this part')")
     expect(panel).to_contain_text("2 of 4")
-    panel.locator("button:has-text('Submit with')").click()
+    with page.expect_navigation():
+        panel.locator("button:has-text('Submit with')").click()
     expect(page.locator(".flash-success")).to_contain_text("submitted")
     expect(page.locator("h1")).to_have_text("Written analysis")
 
@@ -199,7 +200,7 @@ def test_the_time_left_counts_down_and_says_when_time_is_up(world, browser):
     page = _phone(browser)
     page.clock.install()
     page.goto(world.links["countdown"])
-    page.click("button:has-text('Start the assessment')")
+    _go(page, "button:has-text('Start the assessment')")
     timer = page.locator("[data-countdown-to]")
     expect(timer).to_have_text(re.compile(r"^(4[45]:\d\d)$"))  # a 45-minute limit, just started
     first = timer.inner_text()
