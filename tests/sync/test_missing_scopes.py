@@ -84,9 +84,10 @@ def test_without_access_to_applications_new_applicants_are_invited_by_reconcilia
     assert status_tags(world.opportunity(opp["id"])) == {"Alooba - Invited"}
     db.session.expire_all()
     assert stored.posting_lever_id == world.postings["Data Analyst"]
-    assert refusals(world) == []  # nothing was asked for that the token does not cover
-    lists = [c for c in world.sandbox.calls() if c["path"] == "/v1/opportunities"]
-    assert lists  # one listing per linked job
+    # Lever refused the applications (asked for once per read and per run), never anything else.
+    assert refusals(world) and all(c["path"].startswith("/v1/opportunities") for c in refusals(world))
+    lists = [c["status"] for c in world.sandbox.calls() if c["path"] == "/v1/opportunities"]
+    assert lists[-3:] == [403, 200, 200]  # refused with the applications, then one listing per linked job
 
     # A stage change of a known candidate is still handled at once, by webhook.
     staged = world.apply("Senior Data Analyst", "Sid Stage", "sid@example.com")
@@ -96,3 +97,13 @@ def test_without_access_to_applications_new_applicants_are_invited_by_reconcilia
     world.step(3)
     assert emails_to("sid@example.com") == 1
     assert db.session.query(Invitation).count() == 2
+
+
+def test_without_the_applications_scope_a_lever_that_still_shows_them_invites_at_once(world):
+    reconnect_without(world, APPLICATIONS_SCOPE)  # an older connection; this Lever does not enforce the scope
+    opp = world.apply("Data Analyst", "Otto Older", "otto@example.com")
+    world.step(1)
+    assert emails_to("otto@example.com") == 1
+    assert status_tags(world.opportunity(opp["id"])) == {"Alooba - Invited"}
+    assert refusals(world) == []
+    assert "New applicants at once" in world.client.get(f"{CONNECT}/").get_data(as_text=True)

@@ -39,8 +39,8 @@ FEATURES = {
         "results in Lever."),
     APPLICATIONS_SCOPE: Feature(
         APPLICATIONS_SCOPE, "New applicants at once",
-        "Lever does not say which job a candidate applied to when a webhook arrives: new applicants are "
-        "found by the scheduled reconciliation instead, a few minutes later."),
+        "Lever may refuse to say which job a candidate applied to: new applicants are then found by the "
+        "scheduled reconciliation, a few minutes later, instead of at once."),
     ARCHIVE_REASONS_SCOPE: Feature(
         ARCHIVE_REASONS_SCOPE, "Archive reasons",
         "Lever's archive reasons cannot be read, so candidates cannot be archived with a reason from here."),
@@ -71,19 +71,10 @@ def listed_confidentiality(connection) -> str | None:
     return "all" if granted(connection, CONFIDENTIAL_SCOPE) else None
 
 
-def opportunity_expansions(connection) -> tuple[str, ...]:
-    """`expand` for opportunity reads: the applications (which name the job) when granted."""
-    return ("applications",) if granted(connection, APPLICATIONS_SCOPE) else ()
-
-
 def refusal_reason(connection, exc: LeverForbiddenError) -> str:
     """Why Lever refused to show a candidate (403), in words for the sync history."""
     message = exc.message or ""
-    if CONFIDENTIAL_SCOPE in message or (not granted(connection, CONFIDENTIAL_SCOPE)
-                                         and APPLICATIONS_SCOPE not in message):
+    if CONFIDENTIAL_SCOPE in message or not granted(connection, CONFIDENTIAL_SCOPE):
         return ("Not invited: confidential job, the connection lacks confidential access — "
                 f"{RECONNECT} and keep “access all confidential data” ticked.")
-    if APPLICATIONS_SCOPE in message:
-        return (f"Not invited: Lever refused to show the candidate's application — {RECONNECT} "
-                "and keep “view all opportunity applications” ticked.")
     return f"Not invited: Lever refused to show this candidate ({message or 'HTTP 403'})."

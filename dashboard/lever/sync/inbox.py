@@ -27,7 +27,7 @@ from dashboard.lever.api.errors import (
 from dashboard.lever.connection import scopes
 from dashboard.lever.connection.clients import client_for
 from dashboard.lever.connection.models import LeverConnection
-from dashboard.lever.sync import history, rules
+from dashboard.lever.sync import history, reads, rules
 from dashboard.lever.sync.models import InboxDelivery
 
 log = logging.getLogger(__name__)
@@ -63,8 +63,7 @@ def process_delivery(delivery: InboxDelivery) -> None:
     else:
         client = client_for(connection)
         try:
-            data = client.get_opportunity(delivery.opportunity_lever_id,
-                                          expand=scopes.opportunity_expansions(connection))
+            data, job_shown = reads.read_opportunity(connection, client, delivery.opportunity_lever_id)
         except LeverNotFoundError:
             opp = rules.forget_opportunity(connection, delivery.opportunity_lever_id)
         except LeverForbiddenError as exc:
@@ -80,7 +79,7 @@ def process_delivery(delivery: InboxDelivery) -> None:
             return
         else:
             opp = rules.apply_opportunity(connection, client, data, source=delivery.event,
-                                          to_stage_id=delivery.to_stage_id)
+                                          to_stage_id=delivery.to_stage_id, job_hidden=not job_shown)
             if delivery.event == "resync":
                 rules.repair(opp, data)
     if opp is not None:

@@ -21,7 +21,6 @@ from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
 from dashboard.lever.api import shapes
 from dashboard.lever.api.environments import environment_from_config
-from dashboard.lever.connection import scopes
 from dashboard.lever.connection.models import LeverConnection
 from dashboard.lever.sync import catalog, history, outbox
 from dashboard.lever.sync import tags as tag_rules
@@ -67,8 +66,9 @@ APPLICATIONS_HIDDEN = ("Waiting: Lever did not say which job this candidate appl
 
 
 def apply_opportunity(connection, client, data: dict, *, source: str, to_stage_id: str | None = None,
-                      posting_hint: str | None = None) -> LeverOpportunity:
-    """Run every rule for one opportunity as Lever now shows it (`posting_hint`: see upsert_opportunity)."""
+                      posting_hint: str | None = None, job_hidden: bool = False) -> LeverOpportunity:
+    """Run every rule for one opportunity as Lever now shows it (`posting_hint`: see upsert_opportunity;
+    `job_hidden`: Lever refused to show its applications, so an unknown job is left to reconciliation)."""
     opp, is_new = upsert_opportunity(connection, data, posting_hint)
     hired_now = source == "candidateHired"
     if hired_now:
@@ -77,7 +77,7 @@ def apply_opportunity(connection, client, data: dict, *, source: str, to_stage_i
         return opp
     posting = catalog.get_posting(connection, client, opp.posting_lever_id) if opp.posting_lever_id else None
     if posting is None:
-        if not opp.posting_lever_id and not scopes.opportunity_expansions(connection):
+        if job_hidden and not opp.posting_lever_id:
             _note(opp, "decision", APPLICATIONS_HIDDEN, "waiting", once=True)
         elif is_new:
             _note(opp, "decision", "Not linked: the opportunity has no job posting.", "info")
