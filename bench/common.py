@@ -24,9 +24,6 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-SCOPES = ["offline_access", "opportunities:read:admin", "opportunities:write:admin", "postings:read:admin",
-          "stages:read:admin", "tags:read:admin", "users:read:admin", "feedback:write:admin",
-          "feedback_templates:write:admin", "notes:write:admin", "webhooks:write:admin"]
 
 
 # ---------------------------------------------------------------- statistics and output
@@ -181,6 +178,7 @@ def connect_demo(sandbox: Sandbox, *, signature_token: str | None = None):
     from dashboard.core.clock import utcnow
     from dashboard.demo import load_demo
     from dashboard.extensions import db
+    from dashboard.lever.api.oauth import DEFAULT_SCOPES
     from dashboard.lever.connection.crypto import encrypt
     from dashboard.lever.connection.models import LeverConnection, LeverWebhook
     from dashboard.lever.sync.webhooks import EVENTS
@@ -193,10 +191,10 @@ def connect_demo(sandbox: Sandbox, *, signature_token: str | None = None):
     org = db.session.scalar(db.select(Organisation).order_by(Organisation.id).limit(1))
     minted = sandbox.admin("POST", "/_admin/tokens", {"client_id": "dashboard-local",
                                                       "account_id": seeded["account"]["id"],
-                                                      "scopes": SCOPES})
+                                                      "scopes": list(DEFAULT_SCOPES)})
     connection = LeverConnection(
         organisation_id=org.id, status="connected", lever_account_id=seeded["account"]["id"], lever_env="local",
-        scopes=" ".join(SCOPES), access_token_enc=encrypt(minted["access_token"]),
+        scopes=" ".join(DEFAULT_SCOPES), access_token_enc=encrypt(minted["access_token"]),
         refresh_token_enc=encrypt(minted["refresh_token"]), expires_at=utcnow() + timedelta(hours=1),
         connected_at=utcnow() - timedelta(days=1), backfill_decision="all")
     db.session.add(connection)

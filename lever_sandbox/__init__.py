@@ -47,9 +47,13 @@ def register_blueprints(app: Flask) -> None:
 
 
 def seed_demo(app: Flask) -> None:
-    """Seed the demo set unless the data file already holds an account."""
-    from .seed import seed
+    """Seed the demo set unless the data file already holds an account; the demo also plays a
+    confidential job and a Lever that refuses `expand=applications` without its scope."""
+    from .seed import DEMO_CONFIDENTIAL, seed
+    from .settings import update_config
 
     store = app.extensions["lever_sandbox"].store
     if not store.list("accounts"):
-        seed(store, {"demo": True})
+        account = seed(store, {"demo": True})["account"]
+        seed(store, {"account_id": account["id"], "postings": [DEMO_CONFIDENTIAL]})
+        update_config(store, {"enforce_applications_scope": True})

@@ -128,13 +128,6 @@ def update_webhooks():
     return jsonify({"data": [webhooks.public(h) for h in hooks]})
 
 
-@bp.put("/webhooks/<hook_id>")
-@needs("webhooks", write=True)
-def update_webhook(hook_id):
-    """Change a webhook."""
-    return one(webhooks.public(webhooks.update_webhook(_store(), g.account_id, hook_id, json_body())))
-
-
 @bp.delete("/webhooks/<hook_id>")
 @needs("webhooks", write=True)
 def delete_webhook(hook_id):

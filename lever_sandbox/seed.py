@@ -24,6 +24,8 @@ DEMO = {
                  {"text": "Data Engineer", "tags": []}],
     "webhook_groups": {g: True for g in EVENT_GROUPS},
 }
+# Added to the demo account by `--demo` (not by `{"demo": true}`, which tests rely on as it is).
+DEMO_CONFIDENTIAL = {"text": "Analytics Lead", "tags": [TAG], "confidentiality": "confidential"}
 
 
 def _list(body: dict, key: str) -> list[dict]:

@@ -74,16 +74,6 @@ def get_webhook(store: Store, account_id: str, hook_id: str) -> dict:
     return hook
 
 
-def update_webhook(store: Store, account_id: str, hook_id: str, body) -> dict:
-    """Change a webhook's url, event or configuration."""
-    fields = _check(body, partial=True)
-    with store.lock:
-        hook = get_webhook(store, account_id, hook_id)
-        hook.update(fields)
-        hook["updatedAt"] = now_ms()
-        return store.put("webhooks", hook, account_id)
-
-
 def update_webhooks(store: Store, account_id: str, body) -> list[dict]:
     """`PUT /webhooks`: change the url or configuration of several webhooks, all or none.
 

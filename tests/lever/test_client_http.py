@@ -160,9 +160,10 @@ def test_read_timeout_on_a_get_is_retried(server, make_client, calls):
 
 
 def test_dropped_connection_on_put_is_retried(server, make_client):
-    server.queue("PUT", "/v1/webhooks/w1", DROP)
-    server.queue("PUT", "/v1/webhooks/w1", 200, {"data": {"id": "w1"}})
-    assert make_client().update_webhook("w1", {"url": "https://x.example/h"}) == {"id": "w1"}
+    server.queue("PUT", "/v1/webhooks", DROP)
+    server.queue("PUT", "/v1/webhooks", 200, {"data": [{"id": "w1", "url": "https://x.example/h"}]})
+    assert make_client().update_webhook("w1", {"url": "https://x.example/h"})["url"] == "https://x.example/h"
+    assert [s.json() for s in server.seen] == [{"data": [{"url": "https://x.example/h", "id": "w1"}]}] * 2
 
 
 def test_tag_writes_are_retried_after_a_lost_answer(server, make_client):
@@ -245,6 +246,8 @@ def test_limit_is_validated(make_client):
 
 
 def test_write_bodies_and_perform_as(server, make_client):
+    server.queue("POST", "/v1/opportunities/o1/feedback", 201, {"data": {"id": "f1"}})
+    server.queue("POST", "/v1/opportunities/o1/notes", 201, {"data": {"noteId": "n1"}})
     client = make_client()
     client.create_feedback("o1", {"baseTemplateId": "t1", "fieldValues": []}, perform_as="u9")
     client.update_feedback("o1", "f1", {"fieldValues": []}, perform_as="u9")

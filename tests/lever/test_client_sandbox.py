@@ -56,7 +56,7 @@ def consent(oauth: LeverOAuth, user_id: str) -> tuple[str, str]:
 @pytest.fixture
 def tokens(sandbox):
     def _mint(**kw):
-        return sandbox.mint_token(client_id=CLIENT_ID, scopes=list(DEFAULT_SCOPES), **kw)
+        return sandbox.mint_token(client_id=CLIENT_ID, scopes=[*DEFAULT_SCOPES, "notes:write:admin"], **kw)
     return _mint
 
 

@@ -6,19 +6,12 @@ import pytest
 from sqlalchemy import func, select
 
 from dashboard.extensions import db
-from dashboard.jobs.models import JobRun
 from dashboard.jobs.runs import run_job
 from dashboard.lever.sync import rules
 from dashboard.lever.sync.models import Effect, Invitation, ReconcileState
-from tests.support.sync import emails_to, status_tags
+from tests.support.sync import emails_to, reconcile, status_tags
 
 INVITED = "Alooba - Invited"
-
-
-def reconcile(world) -> list[JobRun]:
-    runs = run_job("postings") + run_job("opportunities")
-    world.drain()
-    return runs
 
 
 def test_dropped_webhooks_are_made_up_by_one_run(world):

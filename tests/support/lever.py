@@ -65,12 +65,15 @@ def start_consent(client) -> tuple[str, dict]:
 
 
 def decide_at_sandbox(lever: LeverWorld, url: str, params: dict, *, user_id: str | None = None,
-                      decision: str = "accept") -> str:
-    """Load the consent page, submit the decision as a sandbox user; returns our callback path+query."""
+                      decision: str = "accept", untick: tuple[str, ...] = ()) -> str:
+    """Load the consent page, submit the decision as a sandbox user (with the `untick` scopes left
+    unticked); returns our callback path+query."""
     page = requests.get(url, timeout=10)
     assert page.status_code == 200, page.text
+    choice = {"scope_choice": "1", "granted": [s for s in params["scope"].split() if s not in untick]} if untick else {}
     answer = requests.post(lever.sandbox.url + "/authorize", timeout=10, allow_redirects=False,
-                           data={**params, "decision": decision, "user_id": user_id or lever.super_admin_id})
+                           data={**params, **choice, "decision": decision,
+                                 "user_id": user_id or lever.super_admin_id})
     assert answer.status_code in (302, 303), answer.text
     back = urlsplit(answer.headers["Location"])
     assert back.path == f"{CONNECT}/callback"

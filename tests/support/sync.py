@@ -12,6 +12,8 @@ from sqlalchemy import func, select, update
 
 from dashboard.core.clock import utcnow
 from dashboard.extensions import db
+from dashboard.jobs.models import JobRun
+from dashboard.jobs.runs import run_job
 from dashboard.lever.sync.models import Effect, InboxDelivery
 from dashboard.mail.models import MailMessage
 from tests.support.clients import login
@@ -133,3 +135,32 @@ def world(app, client, sandbox):
     stages = {s["text"]: s["id"] for s in lever.state()["stages"]}
     yield World(app, client, sandbox, lever, postings, stages, connection)
     live.stop()
+
+
+DA_TAG = "Alooba Assessment - Data Analyst Assessment"
+CONFIDENTIAL_JOB = "Analytics Lead"
+
+
+def field(form: dict, label: str):
+    """The value of a Lever feedback form's field, by its label."""
+    return next(f["value"] for f in form["fields"] if f["text"] == label)
+
+
+def reconcile(world) -> list[JobRun]:
+    """One reconciliation (postings, then opportunities), then the worker until it settles."""
+    runs = run_job("postings") + run_job("opportunities")
+    world.drain()
+    return runs
+
+
+def confidential_posting(world) -> str:
+    """A confidential Lever posting tagged for the Data Analyst Assessment; its id."""
+    seeded = world.sandbox.seed(account_id=world.lever.account_id, postings=[
+        {"text": CONFIDENTIAL_JOB, "tags": [DA_TAG], "confidentiality": "confidential"}])
+    return seeded["postings"][0]["id"]
+
+
+def apply_to(world, posting_id: str, name: str, email: str) -> dict:
+    """A candidate applies to a posting given by id (fires applicationCreated)."""
+    return world.sandbox.admin("POST", "/_admin/applications", {
+        "account_id": world.lever.account_id, "posting_id": posting_id, "name": name, "email": email})

@@ -9,13 +9,7 @@ from dashboard.attempts.models import Attempt, Candidate
 from dashboard.extensions import db
 from dashboard.lever.sync.models import Invitation, LeverOpportunity
 from tests.support.attempts import attempt_for, finish_and_evaluate, take
-from tests.support.sync import emails_to, status_tags
-
-DA_TAG = "Alooba Assessment - Data Analyst Assessment"
-
-
-def field(form: dict, label: str):
-    return next(f["value"] for f in form["fields"] if f["text"] == label)
+from tests.support.sync import DA_TAG, emails_to, field, status_tags
 
 
 def test_untagged_job_does_nothing(world):

@@ -2,8 +2,15 @@
 
 It adds the bearer token (refreshing once on 401), paces calls per account, retries what is
 safe to retry with exponential backoff and full jitter, walks pagination lazily and maps every
-failure onto the `LeverError` hierarchy. Methods take and return plain dicts: the `data`
-payload of Lever's envelope, unknown fields included.
+failure onto the `LeverError` hierarchy. Methods take and return plain dicts: the object of
+Lever's answer, unknown fields included.
+
+Lever's documentation and its live traffic disagree on how single-object answers are wrapped
+(docs/lever-contract.md §4): once (`{"data": {...}}`), twice (`{"data": {"data": {...}}}`, the
+documented create-webhook answer) or not at all (the documented feedback and template answers).
+`single_object` below is the one place that reads all three. A create whose answer cannot be read
+raises LeverOutcomeUnknownError: the object may exist, so the caller looks for it before creating
+again.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from dashboard.lever.api.errors import (
 )
 from dashboard.lever.api.pacing import Pacer, TokenBucketPacer, backoff_delay
 
-__all__ = ["LeverClient", "TokenSource"]
+__all__ = ["LeverClient", "TokenSource", "single_object"]
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +91,24 @@ def _body(response: requests.Response) -> Any:
         return response.json()
     except ValueError:
         return response.text
+
+
+def single_object(body: Any) -> Any:
+    """The object of a single-object answer in any of Lever's shapes: wrapped once, wrapped twice or
+    bare. None when the answer holds no object (a list, a string, nothing)."""
+    if not isinstance(body, dict):
+        return None
+    if "data" not in body:
+        return body  # bare, as the documentation shows feedback and template answers
+    inner = body["data"]
+    if isinstance(inner, dict) and isinstance(inner.get("data"), dict) and "id" not in inner:
+        return inner["data"]  # wrapped twice, as the documentation shows the create-webhook answer
+    return inner
+
+
+def _lost(method: str, path: str, why: str) -> LeverOutcomeUnknownError:
+    return LeverOutcomeUnknownError(f"{method} {path}: {why}; the write may or may not have happened",
+                                    code="outcome_unknown")
 
 
 class LeverClient:
@@ -153,9 +178,7 @@ class LeverClient:
                 response = self._attempt(method, path, token, params, json)
             except requests.RequestException as exc:
                 if not idempotent and not request_never_sent(exc):
-                    raise LeverOutcomeUnknownError(
-                        f"{method} {path}: the answer was lost ({type(exc).__name__}); "
-                        "the write may or may not have happened", code="outcome_unknown") from None
+                    raise _lost(method, path, f"the answer was lost ({type(exc).__name__})") from None
                 if attempt >= self.max_retries:
                     raise LeverNetworkError(f"{method} {path}: {type(exc).__name__} after "
                                             f"{attempt + 1} attempts", code="network") from None
@@ -173,8 +196,10 @@ class LeverClient:
                 try:
                     return response.json()
                 except ValueError:
+                    if not idempotent:
+                        raise _lost(method, path, "the answer was unreadable") from None
                     raise LeverServerError(f"{method} {path}: unreadable answer", status=status,
-                                           code="invalid_response", retryable=idempotent) from None
+                                           code="invalid_response", retryable=True) from None
             retry_after = _retry_after(response) if status == 429 else None
             if status not in RETRY_STATUSES or attempt >= self.max_retries:
                 raise error_for_status(status, _body(response), retry_after=retry_after)
@@ -188,9 +213,18 @@ class LeverClient:
         body = self.request(method, path, **kwargs)
         if body is None:
             return None
-        if not isinstance(body, dict) or "data" not in body:
-            raise LeverError(f"{method} {path}: answer without a data envelope", code="invalid_response")
-        return body["data"]
+        found = single_object(body)
+        if found is None:
+            raise LeverError(f"{method} {path}: the answer holds no object", code="invalid_response")
+        return found
+
+    def _create(self, path: str, json: Any, *, params: Any = None, id_keys: tuple[str, ...] = ("id",)) -> dict:
+        """POST a new object, never repeated once it may have arrived. An answer that does not show the
+        created object (no id under any of `id_keys`) leaves the outcome unknown, as a lost one does."""
+        found = single_object(self.request("POST", path, params=params, json=json, idempotent=False))
+        if not isinstance(found, dict) or not any(found.get(key) for key in id_keys):
+            raise _lost("POST", path, "the answer does not show the created object")
+        return found
 
     def paginate(self, path: str, params: dict | None = None, *, limit: int = 100) -> Iterator[dict]:
         """Yield every item of a list endpoint, fetching pages lazily (`next` → `offset`)."""
@@ -209,9 +243,13 @@ class LeverClient:
 
     # -- postings, opportunities, stages, users ----------------------------------------------
 
-    def list_postings(self, *, state: str | None = None, tags: Iterable[str] | None = None) -> Iterator[dict]:
-        """Every posting, optionally filtered by state and (any of) tags."""
-        return self.paginate("/postings", {"state": state, "tag": list(tags or [])})
+    def list_postings(self, *, state: str | None = None, tags: Iterable[str] | None = None,
+                      confidentiality: str | None = None) -> Iterator[dict]:
+        """Every posting, optionally filtered by state and (any of) tags. Lever lists only
+        non-confidential postings unless `confidentiality` is "confidential" or "all" (which needs
+        the confidential:access:admin scope)."""
+        return self.paginate("/postings", {"state": state, "tag": list(tags or []),
+                                           "confidentiality": confidentiality})
 
     def get_posting(self, posting_id: str) -> dict:
         """One posting."""
@@ -220,12 +258,14 @@ class LeverClient:
     def list_opportunities(self, *, posting_id: str | None = None, stage_id: str | None = None,
                            tags: Iterable[str] | None = None, email: str | None = None,
                            archived: bool | None = None, updated_at_start: int | datetime | None = None,
-                           expand: Iterable[str] = (), limit: int = 100) -> Iterator[dict]:
-        """Every opportunity matching the filters (repeated filters mean OR), fetched lazily."""
+                           expand: Iterable[str] = (), confidentiality: str | None = None,
+                           limit: int = 100) -> Iterator[dict]:
+        """Every opportunity matching the filters (repeated filters mean OR), fetched lazily; only
+        non-confidential ones unless `confidentiality` says otherwise (as for postings)."""
         params = {
             "posting_id": posting_id, "stage_id": stage_id, "tag": list(tags or []), "email": email,
             "archived": None if archived is None else ("true" if archived else "false"),
-            "updated_at_start": _ms(updated_at_start), "expand": list(expand),
+            "updated_at_start": _ms(updated_at_start), "expand": list(expand), "confidentiality": confidentiality,
         }
         return self.paginate("/opportunities", params, limit=limit)
 
@@ -253,6 +293,22 @@ class LeverClient:
         """Remove links; returns the whole opportunity."""
         return self._opp_write(opp_id, "removeLinks", "links", links)
 
+    def update_stage(self, opp_id: str, stage_id: str, *, perform_as: str | None = None) -> dict:
+        """Move an opportunity to a stage (as `perform_as`); returns the whole opportunity."""
+        params = {"perform_as": perform_as} if perform_as else None
+        return self._data("PUT", f"/opportunities/{_seg(opp_id)}/stage", params=params, json={"stage": stage_id})
+
+    def update_archived(self, opp_id: str, reason_id: str | None, *, perform_as: str | None = None) -> dict:
+        """Archive an opportunity with an archive reason id, or unarchive it with None; returns it."""
+        params = {"perform_as": perform_as} if perform_as else None
+        return self._data("PUT", f"/opportunities/{_seg(opp_id)}/archived", params=params,
+                          json={"reason": reason_id})
+
+    def list_archive_reasons(self, *, kind: str | None = None) -> list[dict]:
+        """The account's archive reasons (`{id, text, status, type}`), optionally only those of type
+        `kind` ("hired" or "non-hired"); needs archive_reasons:read:admin."""
+        return list(self.paginate("/archive_reasons", {"type": kind}))
+
     def list_stages(self) -> list[dict]:
         """All stages of the account (`{id, text}`)."""
         return list(self.paginate("/stages"))
@@ -273,7 +329,7 @@ class LeverClient:
 
     def create_feedback_template(self, body: dict) -> dict:
         """Create a template (not repeated once sent: a lost answer raises LeverOutcomeUnknownError)."""
-        return self._data("POST", "/feedback_templates", json=body, idempotent=False)
+        return self._create("/feedback_templates", body)
 
     def update_feedback_template(self, template_id: str, body: dict) -> dict:
         """Replace a template; every field gets a new id, so re-read ids from the answer."""
@@ -285,8 +341,7 @@ class LeverClient:
 
     def create_feedback(self, opp_id: str, body: dict, *, perform_as: str) -> dict:
         """Post a feedback form as `perform_as` (never repeated once it may have arrived)."""
-        return self._data("POST", f"/opportunities/{_seg(opp_id)}/feedback",
-                          params={"perform_as": perform_as}, json=body, idempotent=False)
+        return self._create(f"/opportunities/{_seg(opp_id)}/feedback", body, params={"perform_as": perform_as})
 
     def list_feedback(self, opp_id: str) -> list[dict]:
         """Every feedback form on an opportunity (deleted ones carry `deletedAt`)."""
@@ -302,10 +357,10 @@ class LeverClient:
                           params={"perform_as": perform_as}, json=body)
 
     def create_note(self, opp_id: str, body: dict, *, perform_as: str | None = None) -> dict:
-        """Add a note (never repeated once it may have arrived)."""
+        """Add a note (never repeated once it may have arrived). Lever documents the answer as
+        `{"noteId"}`; recorded answers hold the whole note."""
         params = {"perform_as": perform_as} if perform_as else None
-        return self._data("POST", f"/opportunities/{_seg(opp_id)}/notes", params=params, json=body,
-                          idempotent=False)
+        return self._create(f"/opportunities/{_seg(opp_id)}/notes", body, params=params, id_keys=("id", "noteId"))
 
     # -- webhooks --------------------------------------------------------------------------------
 
@@ -318,11 +373,24 @@ class LeverClient:
         body: dict[str, Any] = {"url": url, "event": event}
         if configuration is not None:
             body["configuration"] = configuration
-        return self._data("POST", "/webhooks", json=body, idempotent=False)
+        return self._create("/webhooks", body)
+
+    def update_webhooks(self, changes: Iterable[dict]) -> list[dict]:
+        """Change the url or configuration of API-created webhooks (`[{id, url?, configuration?}]`), all
+        or none, with Lever's documented `PUT /webhooks`; returns them (without signature tokens)."""
+        items = [dict(change) for change in changes]
+        if not items or not all(item.get("id") for item in items):
+            raise ValueError("every webhook to update needs its id")
+        body = self.request("PUT", "/webhooks", json={"data": items})
+        found = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(found, list):
+            raise LeverError("PUT /webhooks: answer without a data list", code="invalid_response")
+        return found
 
     def update_webhook(self, webhook_id: str, body: dict) -> dict:
-        """Update an API-created webhook."""
-        return self._data("PUT", f"/webhooks/{_seg(webhook_id)}", json=body)
+        """Change one API-created webhook (`{url?, configuration?}`) through `update_webhooks`."""
+        changed = self.update_webhooks([{**body, "id": webhook_id}])
+        return next((hook for hook in changed if hook.get("id") == webhook_id), {"id": webhook_id})
 
     def delete_webhook(self, webhook_id: str) -> bool:
         """Delete a webhook; False when it was already gone."""

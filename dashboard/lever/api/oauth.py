@@ -35,12 +35,20 @@ from dashboard.lever.api.pacing import backoff_delay
 
 log = logging.getLogger(__name__)
 
-# Every scope a feature uses (docs/lever-contract.md lists what each is for).
-DEFAULT_SCOPES = (
+APPLICATIONS_SCOPE = "applications:read:admin"
+CONFIDENTIAL_SCOPE = "confidential:access:admin"
+ARCHIVE_REASONS_SCOPE = "archive_reasons:read:admin"
+
+# Scopes the integration cannot work without: a connection that lacks one is refused.
+REQUIRED_SCOPES = (
     "offline_access", "opportunities:read:admin", "opportunities:write:admin", "postings:read:admin",
-    "stages:read:admin", "tags:read:admin", "users:read:admin", "feedback:write:admin",
-    "feedback_templates:write:admin", "notes:write:admin", "webhooks:write:admin",
+    "stages:read:admin", "users:read:admin", "feedback:write:admin", "feedback_templates:write:admin",
+    "webhooks:write:admin",
 )
+# Scopes of single features: without one the connection works and says which feature is affected.
+OPTIONAL_SCOPES = (APPLICATIONS_SCOPE, CONFIDENTIAL_SCOPE, ARCHIVE_REASONS_SCOPE)
+# Every scope a feature uses, requested on every consent (the README and docs/lever-contract.md say why).
+DEFAULT_SCOPES = REQUIRED_SCOPES + OPTIONAL_SCOPES
 
 ACCOUNT_ID_CLAIM = "https://oauth.lever.co/accountId"
 USER_ID_CLAIM = "https://oauth.lever.co/userId"

@@ -27,6 +27,7 @@ from dashboard.core.htmx import is_htmx
 from dashboard.extensions import db
 from dashboard.lever.api.environments import environment_from_config
 from dashboard.lever.api.errors import LeverError
+from dashboard.lever.connection import scopes
 from dashboard.lever.connection import services as svc
 from dashboard.lever.connection.clients import client_for
 from dashboard.lever.connection.forms import LeverSettingsForm, PasteWebhookForm
@@ -79,6 +80,7 @@ def lever_card_context(settings_form=None, paste_form=None) -> dict:
         "history": list(conn.events[:5]) if conn else [],
         "settings_url": settings_url(),
         "webhook_url": svc.webhook_url(current_app.config, conn) if conn else None,
+        "missing_features": scopes.missing_features(conn),
     }
 
 
@@ -90,10 +92,17 @@ def lever_banner():
     return conn if conn is not None and conn.status == "reconnect_needed" else None
 
 
+def lever_missing_features() -> list:
+    """The features a connected organisation lacks Lever's permission for, for owners/admins."""
+    if not (current_user and current_user.is_authenticated and current_user.has_role("admin")):
+        return []
+    return scopes.missing_features(svc.get_connection(current_user.organisation_id))
+
+
 @bp.app_context_processor
 def _inject():
     return {"lever_card_context": lever_card_context, "lever_banner": lever_banner,
-            "lever_settings_url": settings_url}
+            "lever_missing_features": lever_missing_features, "lever_settings_url": settings_url}
 
 
 @bp.get("/")
@@ -149,6 +158,11 @@ def callback():
         flash(str(outcome.error), "error")
         return _back()
     flash(f"Lever is connected (account {outcome.result.lever_account_id}).", "success")
+    lacking = scopes.missing_features(outcome.result)
+    if lacking:
+        flash("Lever did not grant every permission; everything else works, but these features are off: "
+              + ", ".join(f.name for f in lacking) + ". Reconnect and keep every permission ticked to turn "
+              "them on.", "warning")
     _after_connect(outcome.result)
     return _back()
 

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from dashboard.core.boundary import DomainError
 from dashboard.core.clock import utcnow
 from dashboard.extensions import db
-from dashboard.lever.api.errors import LeverError, LeverNotFoundError
-from dashboard.lever.api.oauth import ACCOUNT_ID_CLAIM, DEFAULT_SCOPES
-from dashboard.lever.connection import crypto, webhook_keys
+from dashboard.lever.api.errors import LeverError, LeverNotFoundError, LeverOutcomeUnknownError
+from dashboard.lever.api.oauth import ACCOUNT_ID_CLAIM
+from dashboard.lever.connection import crypto, scopes, webhook_keys
 from dashboard.lever.connection.models import (
     EVENT_LABELS,
     WEBHOOK_EVENTS,
@@ -27,7 +27,6 @@ from dashboard.lever.connection.models import (
     LeverWebhook,
 )
 
-SCOPES = DEFAULT_SCOPES  # every scope a feature uses (docs/lever-contract.md); each must be granted
 CALLBACK_PATH = "/settings/integrations/lever/callback"
 WEBHOOK_PATH = "/webhooks/lever/"
 
@@ -75,7 +74,7 @@ def complete_authorization(organisation_id: int, user_id: int, *, code: str, red
     if not account_id:
         raise ConnectError("Lever's access token does not name a Lever account. Nothing was changed.")
     granted = str(answer.get("scope") or claims.get("scope") or "").split()
-    missing = [s for s in SCOPES if s not in granted]
+    missing = scopes.missing_required(granted)  # optional ones only switch their feature off
     if missing:
         raise ConnectError("Lever granted fewer permissions than needed (missing: "
                            + ", ".join(missing) + "). Nothing was changed.")
@@ -115,7 +114,10 @@ def complete_authorization(organisation_id: int, user_id: int, *, code: str, red
     conn.expires_at = now + timedelta(seconds=int(answer.get("expires_in") or 3600))
     conn.connected_by_id, conn.last_refresh_at = user_id, now
     conn.connected_at = conn.connected_at if resumed else now
-    _record(conn, kind, f"Lever account {account_id}", user_id)
+    lacking = scopes.missing_features(conn)
+    detail = f"Lever account {account_id}" + (
+        "; without " + ", ".join(f"{f.scope} ({f.name.lower()})" for f in lacking) if lacking else "")
+    _record(conn, kind, detail, user_id)
     db.session.flush()
     return conn
 
@@ -155,10 +157,7 @@ def set_up_webhooks(conn: LeverConnection, client, url: str) -> list[str]:
         if row is not None:
             continue
         try:
-            created = client.create_webhook(url, event)
-            token = (created.get("configuration") or {}).get("signatureToken")
-            if not token:
-                raise LeverError("Lever returned no signature token", code="no_token")
+            created, token = _create_webhook(client, url, event)
         except LeverError as exc:
             failures.append(f"{EVENT_LABELS[event]}: {exc.message}")
             continue
@@ -168,6 +167,27 @@ def set_up_webhooks(conn: LeverConnection, client, url: str) -> list[str]:
     conn.webhook_error = "; ".join(failures) or None
     db.session.flush()
     return failures
+
+
+def _create_webhook(client, url: str, event: str) -> tuple[dict, str]:
+    """Create one webhook and read its signature token (shown only in this answer).
+
+    When the answer is lost or unreadable, Lever may have created the webhook with a token we never
+    saw: such a webhook is useless, so it is looked for and removed before the webhook is created once
+    more (a second lost answer is reported; the next set-up removes what it left). A webhook Lever
+    created without a readable token is removed too, so none is left behind."""
+    try:
+        created = client.create_webhook(url, event)
+    except LeverOutcomeUnknownError:
+        for hook in client.list_webhooks():
+            if hook.get("url") == url and hook.get("event") == event and hook.get("id"):
+                client.delete_webhook(hook["id"])
+        created = client.create_webhook(url, event)
+    token = (created.get("configuration") or {}).get("signatureToken")
+    if not token:
+        client.delete_webhook(created["id"])
+        raise LeverError("Lever returned no signature token", code="no_token")
+    return created, token
 
 
 def disconnect(conn: LeverConnection, user_id: int, client) -> list[str]:

@@ -14,7 +14,8 @@ from sqlalchemy import delete, select
 from dashboard.assessments.models import Assessment
 from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
-from dashboard.lever.api.errors import LeverNotFoundError
+from dashboard.lever.api.errors import LeverForbiddenError, LeverNotFoundError
+from dashboard.lever.connection import scopes
 from dashboard.lever.sync import tags as tag_rules
 from dashboard.lever.sync.models import LeverAccountCache, LeverPosting, LeverStage
 
@@ -58,15 +59,16 @@ def get_posting(connection, client, lever_id: str) -> LeverPosting | None:
         return posting
     try:
         data = client.get_posting(lever_id)
-    except LeverNotFoundError:
+    except (LeverNotFoundError, LeverForbiddenError):  # gone, or confidential without the scope
         return posting
     return store_posting(connection, data)
 
 
 def refresh_postings(connection, client) -> int:
-    """Re-read every posting (all states); returns how many were stored."""
+    """Re-read every posting (all states; confidential ones too when the connection may see them);
+    returns how many were stored."""
     count = 0
-    for data in client.list_postings():
+    for data in client.list_postings(confidentiality=scopes.listed_confidentiality(connection)):
         store_posting(connection, data)
         count += 1
     account_cache(connection).postings_refreshed_at = utcnow()

@@ -17,10 +17,17 @@ from sqlalchemy.exc import IntegrityError
 from dashboard.core.clock import utcnow
 from dashboard.core.retry import claim_timeout, retry_delay
 from dashboard.extensions import db
-from dashboard.lever.api.errors import LeverAuthError, LeverError, LeverNotFoundError, LeverRateLimitedError
+from dashboard.lever.api.errors import (
+    LeverAuthError,
+    LeverError,
+    LeverForbiddenError,
+    LeverNotFoundError,
+    LeverRateLimitedError,
+)
+from dashboard.lever.connection import scopes
 from dashboard.lever.connection.clients import client_for
 from dashboard.lever.connection.models import LeverConnection
-from dashboard.lever.sync import history, rules
+from dashboard.lever.sync import history, reads, rules
 from dashboard.lever.sync.models import InboxDelivery
 
 log = logging.getLogger(__name__)
@@ -56,12 +63,23 @@ def process_delivery(delivery: InboxDelivery) -> None:
     else:
         client = client_for(connection)
         try:
-            data = client.get_opportunity(delivery.opportunity_lever_id, expand=("applications",))
+            data, job_shown = reads.read_opportunity(connection, client, delivery.opportunity_lever_id)
         except LeverNotFoundError:
             opp = rules.forget_opportunity(connection, delivery.opportunity_lever_id)
+        except LeverForbiddenError as exc:
+            # Trying again cannot help until someone reconnects (a confidential job, most often):
+            # say so once, and leave the candidate to reconciliation after the reconnect.
+            reason = scopes.refusal_reason(connection, exc)
+            known = rules.known_opportunity(connection, delivery.opportunity_lever_id)
+            history.record(delivery.organisation_id, "failure", reason, outcome="failed", detail=str(exc),
+                           opportunity_id=known.id if known else None,
+                           candidate_id=known.candidate_id if known else None)
+            line.opportunity_id = known.id if known else None
+            delivery.state, delivery.error, delivery.processed_at = "failed", reason, utcnow()
+            return
         else:
             opp = rules.apply_opportunity(connection, client, data, source=delivery.event,
-                                          to_stage_id=delivery.to_stage_id)
+                                          to_stage_id=delivery.to_stage_id, job_hidden=not job_shown)
             if delivery.event == "resync":
                 rules.repair(opp, data)
     if opp is not None:

@@ -18,11 +18,10 @@ from dashboard.jobs.runs import CallCounter
 from dashboard.lever.connection.clients import client_for
 from dashboard.lever.connection.models import LeverConnection
 from dashboard.lever.connection.tokens import ConnectionTokenSource
-from dashboard.lever.sync import catalog, rules
+from dashboard.lever.sync import catalog, reads, rules
 from dashboard.lever.sync.models import Effect, Invitation, LeverOpportunity, LeverPosting, ReconcileState
 
 log = logging.getLogger(__name__)
-POSTINGS_PER_CALL = 50
 
 
 def connected_connections() -> list[tuple[int, int]]:
@@ -112,22 +111,20 @@ def reconcile_opportunities(connection_id: int, counter: CallCounter | None = No
     db.session.commit()
     seen = applied = repairs = 0
     for postings, since in _listings(state, linked, overlap_ms):
-        for start in range(0, len(postings), POSTINGS_PER_CALL):
-            chunk = postings[start:start + POSTINGS_PER_CALL]
-            for data in client.list_opportunities(posting_id=chunk, updated_at_start=since,
-                                                  expand=("applications",)):
-                seen += 1
-                known = db.session.scalar(select(LeverOpportunity).where(
-                    LeverOpportunity.connection_id == connection.id, LeverOpportunity.lever_id == data["id"]))
-                if not full and known is not None and known.lever_updated_at == data.get("updatedAt"):
-                    continue  # already applied at this version (the overlap window)
-                had_invitation = known is not None and db.session.scalar(select(Invitation.id).where(
-                    Invitation.opportunity_id == known.id).limit(1)) is not None
-                opp = rules.apply_opportunity(connection, client, data, source="reconcile")
-                applied += 1
-                if had_invitation and not _has_pending_writes(opp):
-                    repairs += rules.repair(opp, data)
-                db.session.commit()
+        for data, posting_hint in reads.list_candidates(connection, client, postings, since):
+            seen += 1
+            known = db.session.scalar(select(LeverOpportunity).where(
+                LeverOpportunity.connection_id == connection.id, LeverOpportunity.lever_id == data["id"]))
+            if (not full and known is not None and known.lever_updated_at == data.get("updatedAt")
+                    and known.posting_lever_id is not None):
+                continue  # already applied at this version (the overlap window)
+            had_invitation = known is not None and db.session.scalar(select(Invitation.id).where(
+                Invitation.opportunity_id == known.id).limit(1)) is not None
+            opp = rules.apply_opportunity(connection, client, data, source="reconcile", posting_hint=posting_hint)
+            applied += 1
+            if had_invitation and not _has_pending_writes(opp):
+                repairs += rules.repair(opp, data)
+            db.session.commit()
     state = reconcile_state(_connection(connection_id))
     state.watermark_ms = max(started_ms, state.watermark_ms or 0)
     state.listed_postings = sorted(set(state.listed_postings or []) | set(linked))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from dashboard.assessments.models import Assessment
@@ -18,6 +19,8 @@ from dashboard.attempts.models import Attempt, Candidate
 from dashboard.attempts.services import candidate_profile_link
 from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
+from dashboard.lever.api import shapes
+from dashboard.lever.api.environments import environment_from_config
 from dashboard.lever.connection.models import LeverConnection
 from dashboard.lever.sync import catalog, history, outbox
 from dashboard.lever.sync import tags as tag_rules
@@ -26,10 +29,16 @@ from dashboard.lever.sync.models import Effect, FeedbackForm, Invitation, LeverO
 ACTIVE = ("invited", "in_progress", "completed")
 
 
-def upsert_opportunity(connection, data: dict) -> tuple[LeverOpportunity, bool]:
-    """Store what Lever says of one opportunity; (row, first time seen)."""
-    opp = db.session.scalar(select(LeverOpportunity).where(
-        LeverOpportunity.connection_id == connection.id, LeverOpportunity.lever_id == data["id"]))
+def known_opportunity(connection, lever_id: str) -> LeverOpportunity | None:
+    """The opportunity row of this connection for a Lever id, if it was ever seen."""
+    return db.session.scalar(select(LeverOpportunity).where(
+        LeverOpportunity.connection_id == connection.id, LeverOpportunity.lever_id == lever_id))
+
+
+def upsert_opportunity(connection, data: dict, posting_hint: str | None = None) -> tuple[LeverOpportunity, bool]:
+    """Store what Lever says of one opportunity; (row, first time seen). `posting_hint` is the posting
+    it was listed under, for answers that do not name it (read without the applications expanded)."""
+    opp = known_opportunity(connection, data["id"])
     is_new = opp is None
     if is_new:
         opp = LeverOpportunity(organisation_id=connection.organisation_id, connection_id=connection.id,
@@ -40,10 +49,11 @@ def upsert_opportunity(connection, data: dict) -> tuple[LeverOpportunity, bool]:
     opp.name = str(data.get("name") or "")[:300] or None
     stage = data.get("stage")
     opp.stage_lever_id = (stage.get("id") if isinstance(stage, dict) else stage) or None
-    opp.archived = bool(data.get("archived"))
-    opp.posting_lever_id = _posting_of(data) or opp.posting_lever_id
-    urls = data.get("urls") if isinstance(data.get("urls"), dict) else {}
-    opp.profile_url = urls.get("show") or opp.profile_url
+    opp.archived = shapes.is_archived(data)
+    opp.posting_lever_id = shapes.posting_of(data) or posting_hint or opp.posting_lever_id
+    shown = data.get("urls") if isinstance(data.get("urls"), dict) else {}
+    opp.profile_url = (shown.get("show") or opp.profile_url
+                       or shapes.profile_url(data, environment_from_config(current_app.config).hire_url))
     if isinstance(data.get("updatedAt"), int):
         opp.lever_updated_at = data["updatedAt"]
     opp.last_synced_at = utcnow()
@@ -51,20 +61,15 @@ def upsert_opportunity(connection, data: dict) -> tuple[LeverOpportunity, bool]:
     return opp, is_new
 
 
-def _posting_of(data: dict) -> str | None:
-    for application in data.get("applications") or []:
-        posting = application.get("posting") if isinstance(application, dict) else None
-        if isinstance(posting, dict):
-            posting = posting.get("id")
-        if posting:
-            return str(posting)
-    return None
+APPLICATIONS_HIDDEN = ("Waiting: Lever did not say which job this candidate applied to (the connection lacks "
+                      "access to applications); the next reconciliation finds it. Reconnect Lever to see it at once.")
 
 
-def apply_opportunity(connection, client, data: dict, *, source: str, to_stage_id: str | None = None
-                      ) -> LeverOpportunity:
-    """Run every rule for one opportunity as Lever now shows it."""
-    opp, is_new = upsert_opportunity(connection, data)
+def apply_opportunity(connection, client, data: dict, *, source: str, to_stage_id: str | None = None,
+                      posting_hint: str | None = None, job_hidden: bool = False) -> LeverOpportunity:
+    """Run every rule for one opportunity as Lever now shows it (`posting_hint`: see upsert_opportunity;
+    `job_hidden`: Lever refused to show its applications, so an unknown job is left to reconciliation)."""
+    opp, is_new = upsert_opportunity(connection, data, posting_hint)
     hired_now = source == "candidateHired"
     if hired_now:
         opp.hired = True
@@ -72,7 +77,9 @@ def apply_opportunity(connection, client, data: dict, *, source: str, to_stage_i
         return opp
     posting = catalog.get_posting(connection, client, opp.posting_lever_id) if opp.posting_lever_id else None
     if posting is None:
-        if is_new:
+        if job_hidden and not opp.posting_lever_id:
+            _note(opp, "decision", APPLICATIONS_HIDDEN, "waiting", once=True)
+        elif is_new:
             _note(opp, "decision", "Not linked: the opportunity has no job posting.", "info")
         return opp
     res = catalog.resolve_posting(connection, posting, client)
