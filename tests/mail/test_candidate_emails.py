@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from dashboard.attempts.jobs import send_reminders
 from sqlalchemy import select
 
 from dashboard.assessments import services as assessments
 from dashboard.attempts import services as attempts
+from dashboard.attempts.jobs import send_reminders
 from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
 from dashboard.mail.models import MailMessage
@@ -44,7 +44,7 @@ def test_invitation_shows_the_deadline_in_the_organisation_timezone(make_org):
 
 
 def test_reminder_shows_the_deadline_in_the_organisation_timezone(make_org):
-    attempt = _invited(make_org(), utcnow() - timedelta(hours=2))  # expires within the reminder window
+    attempt = _invited(make_org(), utcnow() - timedelta(hours=13))  # past the first half of its 1-day validity
     assert send_reminders() == (1, 0)
     message = db.session.scalar(select(MailMessage).where(MailMessage.subject.like("Reminder:%")))
     for body in (message.text_body, message.html_body):

@@ -11,7 +11,7 @@ from dashboard.lever.sync.models import Invitation, LeverOpportunity
 from dashboard.mail.models import MailMessage
 
 DA_TAG = "Alooba Assessment - Data Analyst Assessment"
-STATUS = {"Alooba - Invited", "Alooba - In Progress", "Alooba - Completed"}
+STATUS = {"Alooba - Invited", "Alooba - In Progress", "Alooba - Completed", "Alooba - Expired"}
 
 
 def emails_to(address: str) -> int:
