@@ -18,7 +18,7 @@ from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
 from dashboard.lever.sync.models import Effect, SyncEvent
 from dashboard.mail.models import MailMessage
-from tests.sync.test_end_to_end import attempt_for, status_tags, take
+from tests.sync.test_end_to_end import attempt_for, field, finish_and_evaluate, status_tags, take
 
 OWNER = "owner@acme.example"  # the world's client is logged in as this demo user
 
@@ -194,8 +194,10 @@ def test_totals_beyond_the_caps_are_refused_with_a_clear_message_and_change_noth
 
 
 def test_a_candidate_mid_test_keeps_the_time_limit_and_pass_mark_they_started_with(invited):
-    world, _, attempt = invited
-    take(attempt, correct=4)
+    from dashboard.accounts.services import find_user_by_email
+
+    world, opp_id, attempt = invited
+    take(attempt, correct=3)
     started = as_utc(attempt.started_at)
     _post(world, f"/assessments/{_assessment_id()}/edit", {"name": "Data Analyst Assessment", "passing_score": "90",
                                          "time_limit_minutes": "10", "invitation_valid_days": "7"})
@@ -205,7 +207,14 @@ def test_a_candidate_mid_test_keeps_the_time_limit_and_pass_mark_they_started_wi
     assert invitation_housekeeping(started + timedelta(minutes=20))["finished"] == 0
     page = world.client.get(f"/a/{attempt.token}").get_data(as_text=True)
     assert f'data-countdown-to="{(started + timedelta(minutes=45)).isoformat(timespec="milliseconds")}"' in page
-    assert "passing score 60 %" in world.client.get(f"/people/{attempt.candidate_id}").get_data(as_text=True)
+    # Scored against the pass mark of 60 it started with: (75 + 100) / 2 = 87.5 is a strong hire (≥ 80),
+    # where the edited 90 would make it a no hire.
+    finish_and_evaluate(attempt, 10, find_user_by_email("admin@acme.example").id)
+    world.drain()
+    profile = world.client.get(f"/people/{attempt.candidate_id}").get_data(as_text=True)
+    assert "4 - Strong Hire" in profile and "passing score 60 %" in profile
+    [form] = world.feedback(opp_id)
+    assert (field(form, "Rating"), field(form, "Pass mark")) == ("4 - Strong Hire", "60%")
     # A new invitation gets the edited settings.
     world.apply("Data Analyst", "Late Comer", "late@example.com")
     world.step(2)
