@@ -1,6 +1,6 @@
 """Revision b55ed796abc9 on a database with data: existing attempts get their assessment's time limit and
 passing score and a validity window from their invitation time, the expression indexes of `attempts`
-survive on SQLite, and the downgrade works (SQLite and PostgreSQL)."""
+survive on SQLite, and the downgrade and a second upgrade work (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -56,3 +56,6 @@ def test_existing_attempts_are_backfilled_from_their_assessment(empty_app):  # n
     assert not columns & {"time_limit_minutes", "passing_score", "valid_from"}
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM attempts")).scalar() == 2
+    upgrade()  # up again, and the schema is left as the next test expects it (PostgreSQL keeps it)
+    columns = {c["name"] for c in inspect(db.engine).get_columns("lever_opportunities")}
+    assert {"status_written", "status_written_at", "last_checked_at"} <= columns

@@ -65,6 +65,7 @@ def test_extend_then_cancel_from_the_candidate_page_reach_the_candidate_and_leve
 
     card.locator("summary:has-text('Change this invitation')").click()
     expect(card.locator("form[action$='/extend']")).to_contain_text("An invitation stays open at most 30 days")
+    shoot(page, "candidate-change-invitation")
     card.locator("input[name=days]").fill("1")
     card.locator("form[action$='/extend'] input[name=notify]").check()
     card.locator("button:has-text('Extend deadline')").click()
