@@ -127,6 +127,8 @@ def test_finish_at_the_time_limit_is_in_the_history_and_reaches_lever(invited):
     assert invitation_housekeeping()["finished"] == 1
     world.drain()
     assert status_tags(world.opportunity(opp_id)) == {"Alooba - Completed"}
+    assert _line(attempt, "started by").summary == ("“Data Analyst Assessment” started by the candidate: "
+                                                    "45 minutes to finish.")
     assert _line(attempt, "time limit").summary == (
         "“Data Analyst Assessment” finished at its time limit of 45 minutes (by the scheduler): parts not "
         "submitted count as blank.")
@@ -222,3 +224,22 @@ def test_a_candidate_mid_test_keeps_the_time_limit_and_pass_mark_they_started_wi
     assert (later.time_limit_minutes, later.passing_score) == (10, 90)
     show = world.client.get(f"/assessments/{_assessment_id()}").get_data(as_text=True)
     assert "changes here apply to new invitations only" in show
+
+
+def test_an_invitation_sent_by_a_person_is_in_the_history(world):
+    page = _post(world, f"/people/invite/{_assessment_id()}", {"email": "manual@example.com", "name": "Manu Al"})
+    assert "manual@example.com is invited" in page
+    attempt = attempt_for("manual@example.com")
+    assert _line(attempt, "Invited to").summary == "Invited to “Data Analyst Assessment” by owner@acme.example."
+
+
+def test_archiving_in_lever_cancels_through_the_same_path_and_says_so(invited):
+    world, opp_id, attempt = invited
+    world.act(opp_id, "archive", reason="Withdrew")
+    world.step(2)
+    db.session.expire_all()
+    assert attempt.status == "cancelled"
+    assert _line(attempt, "cancelled by").summary == (
+        "The invitation to “Data Analyst Assessment” was cancelled by Lever: archived in Lever. Its link no longer "
+        "works and its status tag is removed.")
+    assert status_tags(world.opportunity(opp_id)) == set()
