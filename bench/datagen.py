@@ -73,7 +73,8 @@ def generate(*, candidates: int = 100_000, history: int = 1_000_000, postings: i
                           "name": f"Person {i}", "created_at": at})
         att_rows.append({"id": n, "organisation_id": oid, "candidate_id": n, "assessment_id": assessment.id,
                          "token": f"bench-{i}", "status": status, "invited_at": at, "deadline": at + timedelta(days=7),
-                         "extra_minutes": 0, "final_score": score,
+                         "valid_from": at, "time_limit_minutes": assessment.time_limit_minutes,
+                         "passing_score": assessment.passing_score, "extra_minutes": 0, "final_score": score,
                          "evaluation_state": "final" if score is not None else "pending",
                          "completed_at": at if score is not None else None})
         opp_rows.append({"id": n, "organisation_id": oid, "connection_id": conn.id, "lever_id": f"opp-{i}",

@@ -93,6 +93,9 @@ class BaseConfig:
     EFFECT_CLAIM_TIMEOUT = 120
     RECONCILE_OVERLAP_SECONDS = 300
     REMINDER_HOURS = 24
+    MAX_DEADLINE_DAYS = 30  # longest validity of an invitation, extensions included (from when it opened)
+    MAX_EXTRA_MINUTES = 180  # most extra time an attempt can be given, all grants together
+    RECONCILE_DRIFT_BUDGET = 20  # live opportunities re-read from Lever per reconciliation run
     DASHBOARD_COUNTS_TTL = 60
     WEBHOOK_KEY_CACHE_SECONDS = 10
     WEBHOOK_MAX_AGE_HOURS = 72  # older deliveries are refused; processed inbox rows older are purged
@@ -134,7 +137,7 @@ def load_config() -> dict:
         cfg[name] = _env_number(name, getattr(BaseConfig, name), float)
     for name in ("LEVER_PACE_BURST", "LEVER_POSTING_TTL", "EFFECT_CLAIM_TIMEOUT", "RECONCILE_OVERLAP_SECONDS",
                  "REMINDER_HOURS", "DASHBOARD_COUNTS_TTL", "WEBHOOK_KEY_CACHE_SECONDS",
-                 "WEBHOOK_MAX_AGE_HOURS"):
+                 "WEBHOOK_MAX_AGE_HOURS", "MAX_DEADLINE_DAYS", "MAX_EXTRA_MINUTES", "RECONCILE_DRIFT_BUDGET"):
         cfg[name] = _env_number(name, getattr(BaseConfig, name))
     cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = env_name != "development"
     return cfg

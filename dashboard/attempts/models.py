@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dashboard.core.clock import utcnow
@@ -33,9 +33,17 @@ class Candidate(db.Model):
 
 
 class Attempt(db.Model):
-    """One candidate's invitation to, and run through, one assessment."""
+    """One candidate's invitation to, and run through, one assessment.
+
+    The time limit and the passing score are the assessment's when the attempt is created: later edits
+    of the assessment apply to new attempts only. `valid_from` starts the validity window that ends at
+    `deadline` (the invitation time, or when an expired invitation was reopened); the reminder never
+    goes out in its first half.
+    """
 
     __tablename__ = "attempts"
+    # The invitations job finds what is due by status and deadline (expiry, reminders) without a scan.
+    __table_args__ = (Index("ix_attempts_status_deadline", "status", "deadline"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
@@ -47,6 +55,9 @@ class Attempt(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    time_limit_minutes: Mapped[int] = mapped_column(Integer)
+    passing_score: Mapped[float] = mapped_column(Float)
     extra_minutes: Mapped[int] = mapped_column(Integer, default=0)
     final_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     evaluation_state: Mapped[str] = mapped_column(String(20), default="pending")

@@ -9,27 +9,34 @@ from sqlalchemy import func, or_, select
 from dashboard.assessments.forms import InviteCandidateForm
 from dashboard.assessments.models import Assessment
 from dashboard.assessments.rating import rating_for
-from dashboard.attempts import services
+from dashboard.attempts import policy, services
+from dashboard.attempts.events import Actor
 from dashboard.attempts.forms import CancelForm, ExtendDeadlineForm, ExtraTimeForm
 from dashboard.attempts.models import Attempt, Candidate
 from dashboard.core.auth import get_scoped_or_404, role_required, safe_next
 from dashboard.core.boundary import act, attempt, form_errors
+from dashboard.core.clock import utcnow
 from dashboard.core.params import like_literal
+from dashboard.core.templating import format_datetime, plural
 from dashboard.extensions import db
 
 bp = Blueprint("attempts", __name__, url_prefix="/people")
 
 
 def rating_of(attempt: Attempt):
-    """The attempt's rating, or None while it has no score."""
+    """The attempt's rating (on its own passing score), or None while it has no score."""
     if attempt.final_score is None:
         return None
-    return rating_for(attempt.assessment.passing_score, attempt.final_score)
+    return rating_for(attempt.passing_score, attempt.final_score)
 
 
 @bp.app_context_processor
 def _helpers():
     return {"rating_of": rating_of}
+
+
+def _actor():
+    return Actor.staff(current_user)
 
 
 @bp.route("/")
@@ -55,7 +62,10 @@ def candidate(candidate_id: int):
     return render_template(
         "attempts/candidate.html", candidate=person, extend_form=ExtendDeadlineForm(),
         extra_form=ExtraTimeForm(), cancel_form=CancelForm(), link_for=services.attempt_link,
-        time_ends_at=services.time_ends_at,
+        time_ends_at=services.time_ends_at, time_limit=services.time_limit, now=utcnow(),
+        extension_room=policy.extension_room, extra_time_room=policy.extra_time_room,
+        reminder_due_at=policy.reminder_due_at, max_deadline_days=policy.max_deadline_days(),
+        max_extra_minutes=policy.max_extra_minutes(),
     )
 
 
@@ -78,7 +88,7 @@ def invite(assessment_id: int):
     if not form.validate_on_submit():
         return form_errors(form, back)
     outcome = attempt(lambda: services.invite_candidate(current_user.organisation_id, assessment.id,
-                                                        form.email.data, form.name.data))
+                                                        form.email.data, form.name.data, actor=_actor()))
     if not outcome.ok:
         flash(str(outcome.error), "error")
         return redirect(back)
@@ -99,17 +109,29 @@ def _form_action(attempt_id: int, form_class, action, done):
 @bp.route("/attempts/<int:attempt_id>/extend", methods=["POST"])
 @role_required("recruiter")
 def extend(attempt_id: int):
-    """Give an unstarted invitation more days."""
-    return _form_action(attempt_id, ExtendDeadlineForm, lambda a, f: services.extend_deadline(a.id, f.days.data),
-                        lambda f: f"Deadline extended by {f.days.data} days.")
+    """Give an unstarted invitation more days (reopens an expired one)."""
+    return _form_action(attempt_id, ExtendDeadlineForm, lambda a, f: services.extend_deadline(
+        a.id, f.days.data, actor=_actor(), notify=f.notify.data), _extended)
+
+
+def _extended(form):
+    told = " The candidate is told by email." if form.notify.data else ""
+    return lambda a: (f"Deadline extended by {plural(form.days.data, 'day')}: the candidate can start until "
+                      f"{format_datetime(a.deadline)}.{told}")
 
 
 @bp.route("/attempts/<int:attempt_id>/extra-time", methods=["POST"])
 @role_required("recruiter")
 def extra_time(attempt_id: int):
     """Give more minutes to the time limit."""
-    return _form_action(attempt_id, ExtraTimeForm, lambda a, f: services.grant_extra_time(a.id, f.minutes.data),
-                        lambda f: f"{f.minutes.data} extra minutes given.")
+    return _form_action(attempt_id, ExtraTimeForm, lambda a, f: services.grant_extra_time(
+        a.id, f.minutes.data, actor=_actor(), notify=f.notify.data), _granted)
+
+
+def _granted(form):
+    told = " The candidate is told by email." if form.notify.data else ""
+    return lambda a: (f"{plural(form.minutes.data, 'extra minute')} given: the time limit is now "
+                      f"{plural(services.time_limit(a), 'minute')}.{told}")
 
 
 @bp.route("/attempts/<int:attempt_id>/cancel", methods=["POST"])
@@ -117,7 +139,7 @@ def extra_time(attempt_id: int):
 def cancel(attempt_id: int):
     """Cancel an unstarted invitation; its link stops working."""
     return _form_action(attempt_id, CancelForm, lambda a, f: services.cancel_attempt(
-        a.id, f.reason.data or f"Cancelled by {current_user.email}"), lambda f: "Invitation cancelled.")
+        a.id, f.reason.data, actor=_actor()), lambda f: "Invitation cancelled.")
 
 
 @bp.route("/attempts/<int:attempt_id>/resend", methods=["POST"])
@@ -125,7 +147,7 @@ def cancel(attempt_id: int):
 def resend(attempt_id: int):
     """Send the invitation email again (queued: the worker sends it right after this request)."""
     target = _attempt(attempt_id)
-    return act(lambda: services.queue_invitation(target.id, current_user.id, resend=True), _back(target),
+    return act(lambda: services.queue_invitation(target.id, actor=_actor(), resend=True), _back(target),
                lambda message: f"Invitation to {message.to} queued: it goes out within a few seconds "
                                "(see the Outbox).")
 

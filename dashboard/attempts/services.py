@@ -13,12 +13,15 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from dashboard.accounts.models import Organisation
+from dashboard.accounts.services import organisation_timezone
 from dashboard.assessments.models import Assessment
-from dashboard.attempts import events
+from dashboard.attempts import events, policy
+from dashboard.attempts.events import Actor
 from dashboard.attempts.models import Answer, Attempt, Candidate, PartScore
 from dashboard.attempts.scoring import evaluate_answers, recompute_final, score_submitted_part
 from dashboard.core.boundary import DomainError
 from dashboard.core.clock import as_utc, utcnow
+from dashboard.core.templating import format_datetime, plural
 from dashboard.extensions import db
 from dashboard.mail.models import MailMessage
 from dashboard.mail.services import queue_email, send_email
@@ -63,8 +66,12 @@ def get_attempt(attempt_id: int) -> Attempt:
 
 
 def create_attempt(organisation_id: int, candidate_id: int, assessment_id: int, *,
-                   now: datetime | None = None) -> Attempt:
-    """Invite a candidate to a published assessment of the same organisation; emits attempt_invited."""
+                   actor: Actor | None = None, now: datetime | None = None) -> Attempt:
+    """Invite a candidate to a published assessment of the same organisation; emits attempt_invited
+    (`actor` None: the caller records the decision itself, as the ATS rules do with their trigger).
+
+    The assessment's time limit and passing score are copied onto the attempt: later edits of the
+    assessment apply to new attempts only."""
     now = now or utcnow()
     assessment = db.session.get(Assessment, assessment_id)
     candidate = db.session.get(Candidate, candidate_id)
@@ -76,40 +83,45 @@ def create_attempt(organisation_id: int, candidate_id: int, assessment_id: int, 
         raise AttemptError(f"“{assessment.name}” is not published; publish it before inviting candidates.")
     attempt = Attempt(
         organisation_id=organisation_id, candidate_id=candidate.id, assessment_id=assessment.id,
-        token=secrets.token_urlsafe(32), status="invited", invited_at=now,
+        token=secrets.token_urlsafe(32), status="invited", invited_at=now, valid_from=now,
         deadline=now + timedelta(days=assessment.invitation_valid_days), extra_minutes=0,
+        time_limit_minutes=assessment.time_limit_minutes, passing_score=assessment.passing_score,
         evaluation_state="pending",
     )
     db.session.add(attempt)
     for part in assessment.parts:
         attempt.part_scores.append(PartScore(part_id=part.id, state="pending"))
     db.session.flush()
-    events.attempt_invited.send(None, attempt_id=attempt.id, organisation_id=organisation_id)
+    events.attempt_invited.send(None, attempt_id=attempt.id, organisation_id=organisation_id, actor=actor)
     return attempt
 
 
-def invite_candidate(organisation_id: int, assessment_id: int, email: str, name: str) -> Attempt:
+def invite_candidate(organisation_id: int, assessment_id: int, email: str, name: str, *, actor: Actor) -> Attempt:
     """Invite someone by email to a published assessment: the candidate (found or created), a new
     attempt, and the invitation email queued for after the commit."""
     candidate = find_or_create_candidate(organisation_id, email, name)
-    created = create_attempt(organisation_id, candidate.id, assessment_id)
-    queue_invitation(created.id)
+    created = create_attempt(organisation_id, candidate.id, assessment_id, actor=actor)
+    queue_invitation(created.id, actor=actor)
     return created
 
 
-def cancel_attempt(attempt_id: int, reason: str) -> Attempt:
-    """Cancel an invitation that has not been started."""
+def cancel_attempt(attempt_id: int, reason: str, *, actor: Actor) -> Attempt:
+    """Cancel an invitation that has not been started; emits attempt_cancelled."""
     attempt = get_attempt(attempt_id)
     if attempt.status not in ("invited", "expired"):
         raise AttemptError("Only an invitation that has not been started can be cancelled.")
+    was = attempt.status
     attempt.status = "cancelled"
-    attempt.cancelled_reason = (reason or "").strip()[:500] or "Cancelled"
+    attempt.cancelled_reason = (reason or "").strip()[:500] or f"Cancelled by {actor.label}"
     db.session.flush()
+    events.attempt_cancelled.send(None, attempt_id=attempt.id, organisation_id=attempt.organisation_id,
+                                  actor=actor, reason=attempt.cancelled_reason, was=was)
     return attempt
 
 
 def expire_attempt(attempt_id: int) -> Attempt:
-    """Mark an unstarted invitation as expired (already expired: unchanged)."""
+    """Mark an unstarted invitation as expired (the scheduler's doing; already expired: unchanged).
+    Emits attempt_expired."""
     attempt = get_attempt(attempt_id)
     if attempt.status == "expired":
         return attempt
@@ -117,46 +129,93 @@ def expire_attempt(attempt_id: int) -> Attempt:
         raise AttemptError("Only an invitation that has not been started can expire.")
     attempt.status = "expired"
     db.session.flush()
+    events.attempt_expired.send(None, attempt_id=attempt.id, organisation_id=attempt.organisation_id,
+                                actor=events.SCHEDULER, deadline=as_utc(attempt.deadline))
     return attempt
 
 
 def expire_due_attempts(now: datetime | None = None) -> list[int]:
-    """Expire every unstarted invitation whose deadline has passed; returns their ids."""
+    """Expire every unstarted invitation whose deadline has passed; returns their ids. One indexed
+    range read (status, deadline): cheap when nothing is due."""
     now = now or utcnow()
-    due = [a for a in db.session.scalars(select(Attempt).where(Attempt.status == "invited"))
-           if as_utc(a.deadline) <= now]
-    for attempt in due:
-        attempt.status = "expired"
-    db.session.flush()
-    for attempt in due:
-        events.attempt_expired.send(None, attempt_id=attempt.id, organisation_id=attempt.organisation_id)
-    return [a.id for a in due]
+    due = db.session.scalars(select(Attempt.id).where(
+        Attempt.status == "invited", Attempt.deadline <= now).order_by(Attempt.deadline)).all()
+    for attempt_id in due:
+        expire_attempt(attempt_id)
+    return list(due)
 
 
-def extend_deadline(attempt_id: int, days: int, *, now: datetime | None = None) -> Attempt:
-    """Give an unstarted invitation `days` more (from now when it has already passed)."""
+def extend_deadline(attempt_id: int, days: int, *, actor: Actor, notify: bool = False,
+                    now: datetime | None = None) -> Attempt:
+    """Give an unstarted invitation `days` more, within the validity cap (policy.py). An expired one
+    (or one whose deadline just passed) is reopened: `days` from now, in a new validity window. The
+    reminder is re-armed for the new deadline; `notify` emails the candidate the new deadline.
+    Emits deadline_extended."""
     now = now or utcnow()
     attempt = get_attempt(attempt_id)
     if attempt.status not in ("invited", "expired"):
         raise AttemptError("Only an invitation that has not been started can get a later deadline.")
-    if not 1 <= int(days) <= 365:
-        raise AttemptError("Extend by 1 to 365 days.")
-    attempt.deadline = max(as_utc(attempt.deadline), now) + timedelta(days=int(days))
+    days = int(days)
+    if days < 1:
+        raise AttemptError("Extend by at least 1 day.")
+    room = policy.extension_room(attempt, now)
+    if days > room:
+        raise AttemptError(_extension_refusal(attempt, room, now))
+    reopened = policy.reopens(attempt, now)
+    if reopened:
+        attempt.valid_from = now
+    attempt.deadline = (now if reopened else as_utc(attempt.deadline)) + timedelta(days=days)
     attempt.status = "invited"
+    attempt.reminder_sent_at = None  # one reminder per deadline: this one gets its own
     db.session.flush()
+    if notify:
+        queue_change_notice(attempt, "deadline")
+    events.deadline_extended.send(None, attempt_id=attempt.id, organisation_id=attempt.organisation_id,
+                                  actor=actor, days=days, deadline=as_utc(attempt.deadline), reopened=reopened,
+                                  notified=notify)
     return attempt
 
 
-def grant_extra_time(attempt_id: int, minutes: int) -> Attempt:
-    """Add minutes to the time limit of an attempt that is not finished."""
+def _extension_refusal(attempt: Attempt, room: int, now: datetime) -> str:
+    cap = plural(policy.max_deadline_days(), "day")
+    if room == 0:
+        return (f"An invitation stays open at most {cap} in total, and this one already does: "
+                "it cannot be extended any further.")
+    latest = format_datetime(policy.latest_deadline(attempt, now),
+                             zone=organisation_timezone(attempt.organisation_id))
+    return (f"An invitation stays open at most {cap} in total: this one can be extended by "
+            f"{plural(room, 'day')} at most (until {latest}).")
+
+
+def grant_extra_time(attempt_id: int, minutes: int, *, actor: Actor, notify: bool = False) -> Attempt:
+    """Add minutes to the time limit of an attempt that is not finished, within the extra time cap
+    (policy.py); `notify` emails the candidate the new time limit. Emits extra_time_granted."""
     attempt = get_attempt(attempt_id)
     if attempt.status not in ("invited", "in_progress"):
         raise AttemptError("Extra time can only be given before the attempt is finished.")
-    if not 1 <= int(minutes) <= 600:
-        raise AttemptError("Give 1 to 600 extra minutes.")
-    attempt.extra_minutes = (attempt.extra_minutes or 0) + int(minutes)
+    minutes = int(minutes)
+    if minutes < 1:
+        raise AttemptError("Give at least 1 extra minute.")
+    room = policy.extra_time_room(attempt)
+    if minutes > room:
+        cap = plural(policy.max_extra_minutes(), "minute")
+        given = plural(attempt.extra_minutes or 0, "minute")
+        raise AttemptError(f"An attempt can get at most {cap} of extra time in total; this one has {given} "
+                           + (f"already, so at most {plural(room, 'minute')} more." if room else
+                              "already: no more can be given."))
+    attempt.extra_minutes = (attempt.extra_minutes or 0) + minutes
     db.session.flush()
+    if notify:
+        queue_change_notice(attempt, "time")
+    events.extra_time_granted.send(None, attempt_id=attempt.id, organisation_id=attempt.organisation_id,
+                                   actor=actor, minutes=minutes, total_minutes=attempt.extra_minutes,
+                                   time_limit=time_limit(attempt), notified=notify)
     return attempt
+
+
+def time_limit(attempt: Attempt) -> int:
+    """The attempt's time limit in minutes: fixed when it was created, plus any extra time."""
+    return attempt.time_limit_minutes + (attempt.extra_minutes or 0)
 
 
 def attempt_link(attempt: Attempt) -> str:
@@ -178,7 +237,9 @@ def invitation_context(attempt: Attempt) -> dict:
         "organisation_name": assessment_organisation_name(assessment),
         "link": attempt_link(attempt),
         "deadline": as_utc(attempt.deadline),
-        "time_limit_minutes": assessment.time_limit_minutes + (attempt.extra_minutes or 0),
+        "time_limit_minutes": time_limit(attempt),
+        "started": attempt.status == "in_progress",
+        "ends_at": time_ends_at(attempt),
     }
 
 
@@ -193,9 +254,9 @@ def send_invitation(attempt_id: int) -> MailMessage:
                       context=invitation_context(attempt), idempotency_key=f"invitation:{attempt.id}")
 
 
-def queue_invitation(attempt_id: int, acting_user_id: int | None = None, *, resend: bool = False) -> MailMessage:
+def queue_invitation(attempt_id: int, *, actor: Actor, resend: bool = False) -> MailMessage:
     """Queue the invitation email (a fresh copy with `resend`) for the worker to send after the commit;
-    emits `invitation_resent` for a resend (the sync history records who asked)."""
+    emits `invitation_resent` for a resend (the history records who asked)."""
     attempt = get_attempt(attempt_id)
     if attempt.status != "invited":
         raise AttemptError("Only an open invitation can be sent.")
@@ -205,8 +266,27 @@ def queue_invitation(attempt_id: int, acting_user_id: int | None = None, *, rese
                           idempotency_key=None if resend else f"invitation:{attempt.id}")
     if resend:
         events.invitation_resent.send(None, attempt_id=attempt.id, organisation_id=attempt.organisation_id,
-                                      acting_user_id=acting_user_id)
+                                      actor=actor)
     return message
+
+
+CHANGE_SUBJECTS = {"deadline": "New deadline", "time": "More time"}
+
+
+def queue_change_notice(attempt: Attempt, change: str) -> MailMessage:
+    """Queue the email telling the candidate of a later deadline (`change="deadline"`) or more time
+    (`"time"`), with the new deadline or time limit; sent by the worker after the commit."""
+    return queue_email(organisation_id=attempt.organisation_id, to=attempt.candidate.email,
+                       subject=f"{CHANGE_SUBJECTS[change]}: {attempt.assessment.name}", template="invitation_changed",
+                       context={**invitation_context(attempt), "change": change})
+
+
+def queue_reminder(attempt: Attempt) -> MailMessage:
+    """Queue the "closes soon" email for the attempt's current deadline (once per deadline)."""
+    return queue_email(organisation_id=attempt.organisation_id, to=attempt.candidate.email,
+                       subject=f"Reminder: {attempt.assessment.name} closes soon", template="reminder",
+                       context=invitation_context(attempt),
+                       idempotency_key=f"reminder:{attempt.id}:{int(as_utc(attempt.deadline).timestamp())}")
 
 
 def assessment_organisation_name(assessment: Assessment) -> str:
@@ -228,8 +308,7 @@ def time_ends_at(attempt: Attempt) -> datetime | None:
     """When the candidate's time runs out (None before the start)."""
     if attempt.started_at is None:
         return None
-    minutes = attempt.assessment.time_limit_minutes + (attempt.extra_minutes or 0)
-    return as_utc(attempt.started_at) + timedelta(minutes=minutes)
+    return as_utc(attempt.started_at) + timedelta(minutes=time_limit(attempt))
 
 
 def is_time_up(attempt: Attempt, now: datetime | None = None) -> bool:
@@ -277,7 +356,7 @@ def submit_part(attempt_id: int, part_id: int, answers: dict[int, int | str | No
     if attempt.status != "in_progress":
         raise AttemptError(_closed_message(attempt))
     if is_time_up(attempt, now):
-        finish_attempt(attempt.id, now=now)
+        finish_attempt(attempt.id, now=now, at_time_limit=True)
         raise AttemptError("Time is up: answers sent after the time limit are not accepted. "
                            "Your assessment was finished with the parts you had submitted.")
     part_score = next((ps for ps in attempt.part_scores if ps.part_id == part_id), None)
@@ -320,8 +399,10 @@ def _store_answers(attempt: Attempt, part_score: PartScore, answers: dict, now: 
     db.session.flush()
 
 
-def finish_attempt(attempt_id: int, *, now: datetime | None = None) -> Attempt:
-    """Complete an attempt: parts not submitted are scored as submitted (blank). Emits attempt_completed."""
+def finish_attempt(attempt_id: int, *, now: datetime | None = None, actor: Actor = events.CANDIDATE,
+                   at_time_limit: bool = False) -> Attempt:
+    """Complete an attempt: parts not submitted are scored as submitted (blank). Emits attempt_completed
+    (`at_time_limit`: it ran out of time, rather than the candidate finishing)."""
     now = now or utcnow()
     attempt = get_attempt(attempt_id)
     if attempt.status == "completed":
@@ -335,17 +416,19 @@ def finish_attempt(attempt_id: int, *, now: datetime | None = None) -> Attempt:
     attempt.status = "completed"
     attempt.completed_at = now
     recompute_final(attempt)
-    events.attempt_completed.send(None, attempt_id=attempt.id, organisation_id=attempt.organisation_id)
+    events.attempt_completed.send(None, attempt_id=attempt.id, organisation_id=attempt.organisation_id,
+                                  actor=actor, at_time_limit=at_time_limit, minutes=time_limit(attempt))
     return attempt
 
 
 def finish_overdue_attempts(now: datetime | None = None) -> list[int]:
-    """Finish every in-progress attempt whose time is up; returns their ids."""
+    """The scheduler finishes every in-progress attempt whose time is up; returns their ids. (Attempts in
+    progress are the few taking a test right now: read through the status index.)"""
     now = now or utcnow()
     overdue = [a for a in db.session.scalars(select(Attempt).where(Attempt.status == "in_progress"))
                if is_time_up(a, now)]
     for attempt in overdue:
-        finish_attempt(attempt.id, now=now)
+        finish_attempt(attempt.id, now=now, actor=events.SCHEDULER, at_time_limit=True)
     return [a.id for a in overdue]
 
 

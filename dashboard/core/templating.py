@@ -1,4 +1,4 @@
-"""Jinja filters and globals: times in an organisation's timezone, relative times, time left, roles."""
+"""Jinja filters and globals: times in an organisation's timezone, relative times, time left, plurals, roles."""
 
 from __future__ import annotations
 
@@ -62,11 +62,18 @@ def relative_time(value: datetime | None, now: datetime | None = None) -> str:
     return "just now"
 
 
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """'1 day', '2 days', '0 minutes' (`plural_form` for irregular words)."""
+    word = singular if count == 1 else (plural_form or singular + "s")
+    return f"{count:,} {word}"
+
+
 def register(app: Flask) -> None:
     """Install the filters and globals."""
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(relative_time, "ago")
     app.add_template_filter(time_left, "time_left")
+    app.add_template_filter(plural, "plural")
     app.add_template_global(utcnow, "utcnow")
 
     @app.context_processor

@@ -47,7 +47,9 @@ class Dash:
         now = utcnow()
         attempt = Attempt(organisation_id=self.org.id, candidate_id=cand.id, assessment_id=self.assessment.id,
                           token=f"tok-{cand.id}-{email}", status=status, invited_at=now,
-                          deadline=now + timedelta(days=7), extra_minutes=0, final_score=score,
+                          deadline=now + timedelta(days=7), valid_from=now, extra_minutes=0, final_score=score,
+                          time_limit_minutes=self.assessment.time_limit_minutes,
+                          passing_score=self.assessment.passing_score,
                           evaluation_state="final" if score is not None else "pending",
                           completed_at=now if status == "completed" else None)
         opp = LeverOpportunity(organisation_id=self.org.id, connection_id=self.connection.id,

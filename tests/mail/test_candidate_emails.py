@@ -44,7 +44,7 @@ def test_invitation_shows_the_deadline_in_the_organisation_timezone(make_org):
 
 
 def test_reminder_shows_the_deadline_in_the_organisation_timezone(make_org):
-    attempt = _invited(make_org(), utcnow() - timedelta(hours=2))  # expires within the reminder window
+    attempt = _invited(make_org(), utcnow() - timedelta(hours=13))  # past the first half of its 1-day validity
     assert send_reminders() == (1, 0)
     message = db.session.scalar(select(MailMessage).where(MailMessage.subject.like("Reminder:%")))
     for body in (message.text_body, message.html_body):

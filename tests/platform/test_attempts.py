@@ -5,10 +5,13 @@ from datetime import timedelta
 import pytest
 
 from dashboard.attempts import services
+from dashboard.attempts.events import CANDIDATE, Actor
 from dashboard.attempts.models import Attempt, Candidate
 from dashboard.attempts.services import evaluate_attempt
 from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
+
+STAFF = Actor("recruiter@example.com", 1)
 
 
 def _parts(attempt):
@@ -39,7 +42,8 @@ def test_create_attempt_sets_deadline_token_and_pending_parts(org, build_assessm
     assert attempt.status == "invited" and as_utc(attempt.deadline) == now + timedelta(days=5)
     assert len(attempt.token) >= 40
     assert [ps.state for ps in attempt.part_scores] == ["pending", "pending"]
-    assert recorded_events == [("attempt_invited", {"attempt_id": attempt.id, "organisation_id": org.id})]
+    assert recorded_events == [("attempt_invited", {"attempt_id": attempt.id, "organisation_id": org.id,
+                                                     "actor": None})]
     assert services.attempt_link(attempt) == f"http://127.0.0.1:5000/a/{attempt.token}"
     assert services.candidate_profile_link(candidate) == f"http://127.0.0.1:5000/people/{candidate.id}"
 
@@ -78,7 +82,7 @@ def test_whole_flow_auto_then_manual_provisional_then_final(org, admin, build_as
     assert recorded_events == [
         ("attempt_started", ids),
         ("part_scored", {**ids, "part_id": auto.part_id}),
-        ("attempt_completed", ids),
+        ("attempt_completed", {**ids, "actor": CANDIDATE, "at_time_limit": False, "minutes": 45}),
         ("part_scored", {**ids, "part_id": manual.part_id}),
         ("attempt_evaluated", ids),
     ]
@@ -139,7 +143,7 @@ def test_extra_minutes_extend_the_time_limit(org, build_assessment, invite):
     attempt = invite(org, build_assessment(org, time_limit_minutes=30))
     start = utcnow()
     services.start_attempt(attempt.id, now=start)
-    services.grant_extra_time(attempt.id, 15)
+    services.grant_extra_time(attempt.id, 15, actor=STAFF)
     auto = _parts(attempt)[0]
     services.submit_part(attempt.id, auto.part_id, _right(auto.part), now=start + timedelta(minutes=44))
     assert auto.state == "scored"
@@ -160,15 +164,15 @@ def test_expire_extend_and_cancel(org, build_assessment, invite):
     fresh = invite(org, assessment, email="fresh@example.com")
     assert services.expire_due_attempts() == [late.id]
     assert late.status == "expired" and fresh.status == "invited"
-    services.extend_deadline(late.id, 3)
+    services.extend_deadline(late.id, 3, actor=STAFF)
     assert late.status == "invited" and as_utc(late.deadline) > utcnow() + timedelta(days=2)
-    services.cancel_attempt(late.id, "Position filled")
+    services.cancel_attempt(late.id, "Position filled", actor=STAFF)
     assert late.status == "cancelled" and late.cancelled_reason == "Position filled"
     with pytest.raises(services.AttemptError):
         services.start_attempt(late.id)
     services.start_attempt(fresh.id)
     with pytest.raises(services.AttemptError, match="not been started"):
-        services.cancel_attempt(fresh.id, "x")
+        services.cancel_attempt(fresh.id, "x", actor=STAFF)
     with pytest.raises(services.AttemptError):
         services.expire_attempt(fresh.id)
 
@@ -216,11 +220,11 @@ def test_send_invitation_stores_mail_once_and_resends_on_request(org, build_asse
     assert first.id == again.id
     assert first.to == "cand@example.com" and "Data Analyst Assessment" in first.subject
     assert services.attempt_link(attempt) in first.text_body and services.attempt_link(attempt) in first.html_body
-    resent = services.queue_invitation(attempt.id, resend=True)
+    resent = services.queue_invitation(attempt.id, actor=STAFF, resend=True)
     assert resent.id != first.id and resent.text_body == first.text_body
     assert db.session.query(MailMessage).count() == 2
-    services.cancel_attempt(attempt.id, "x")
+    services.cancel_attempt(attempt.id, "x", actor=STAFF)
     with pytest.raises(services.AttemptError):
-        services.queue_invitation(attempt.id, resend=True)
+        services.queue_invitation(attempt.id, actor=STAFF, resend=True)
     with pytest.raises(services.AttemptError):
         services.send_invitation(attempt.id)

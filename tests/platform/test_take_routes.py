@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dashboard.attempts import services
+from dashboard.attempts.events import Actor
 from dashboard.attempts.models import Attempt
 from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
@@ -155,7 +156,7 @@ def test_cancelled_invitation_is_closed(client, org, build_assessment, invite):
     from dashboard.attempts import services
 
     attempt = invite(org, build_assessment(org))
-    services.cancel_attempt(attempt.id, "Role filled")
+    services.cancel_attempt(attempt.id, "Role filled", actor=Actor("recruiter@example.com"))
     db.session.commit()
     resp = client.get(f"/a/{attempt.token}")
     assert resp.status_code == 410 and "cancelled" in resp.get_data(as_text=True)

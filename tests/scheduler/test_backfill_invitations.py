@@ -100,8 +100,9 @@ def invited(world):
     return world, opp["id"], attempt
 
 
-def test_reminder_once_a_day_before_expiry_then_expiry_removes_the_tag(invited):
+def test_reminder_once_a_day_before_expiry_then_expiry_tags_it_expired(invited):
     world, opp_id, attempt = invited
+    attempt.valid_from = utcnow() - timedelta(days=6)  # in the second half of its validity
     attempt.deadline = utcnow() + timedelta(hours=20)
     db.session.commit()
     assert invitation_housekeeping()["reminders"] == 1
@@ -113,7 +114,7 @@ def test_reminder_once_a_day_before_expiry_then_expiry_removes_the_tag(invited):
     assert invitation_housekeeping()["expired"] == 1
     world.drain()
     assert attempt.status == "expired"
-    assert status_tags(world.opportunity(opp_id)) == set()
+    assert status_tags(world.opportunity(opp_id)) == {"Alooba - Expired"}
     assert any("expired" in s for s in _summaries())
 
 
@@ -121,6 +122,7 @@ def test_no_reminder_for_a_hired_candidate(invited):
     world, opp_id, attempt = invited
     world.act(opp_id, "hire")
     world.step(2)
+    attempt.valid_from = utcnow() - timedelta(days=6)
     attempt.deadline = utcnow() + timedelta(hours=20)
     db.session.commit()
     assert invitation_housekeeping()["reminders"] == 0

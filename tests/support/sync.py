@@ -21,7 +21,7 @@ from tests.support.lever import LeverWorld, connect, point_app_at_sandbox
 from tests.support.live import LiveServer
 
 DEMO_PASSWORD = "demo-password"
-STATUS_TAGS = {"Alooba - Invited", "Alooba - In Progress", "Alooba - Completed"}
+STATUS_TAGS = {"Alooba - Invited", "Alooba - In Progress", "Alooba - Completed", "Alooba - Expired"}
 
 
 def drain_worker(rounds: int = 60, must_settle: bool = True) -> None:

@@ -59,4 +59,5 @@ def test_several_assessments_and_stages():
 def test_inherited_and_status_tags():
     assert tags.inherited_tags("Alooba", ["Alooba Assessment - A", "Alooba Assessment Stage - S", "X"]) == [
         "Alooba Assessment - A", "Alooba Assessment Stage - S"]
-    assert tags.all_status_tags("Alooba") == ["Alooba - Invited", "Alooba - In Progress", "Alooba - Completed"]
+    assert tags.all_status_tags("Alooba") == ["Alooba - Invited", "Alooba - In Progress", "Alooba - Completed",
+                                            "Alooba - Expired"]

@@ -96,12 +96,12 @@ def values(attempt: Attempt) -> dict[str, str | None]:
             lines.append(f"{part.name}: not scored yet")
     final = attempt.final_score
     provisional = attempt.evaluation_state != "final"
-    rating = rating_for(assessment.passing_score, final).label if final is not None else None
+    rating = rating_for(attempt.passing_score, final).label if final is not None else None
     return {
         "rating": rating,
         "status": "Provisional: parts are awaiting evaluation" if provisional else "Final",
         "final": f"{final:.0f}%" + (" (provisional)" if provisional else "") if final is not None else "—",
-        "pass_mark": f"{assessment.passing_score:.0f}%",
+        "pass_mark": f"{attempt.passing_score:.0f}%",
         "parts": "\n".join(lines),
         "profile": attempts.candidate_profile_link(candidate),
         "reference": reference(attempt),

@@ -63,10 +63,18 @@ class LeverAccountCache(db.Model):
 
 
 class LeverOpportunity(db.Model):
-    """A Lever opportunity the integration has seen, tied to our candidate once invited."""
+    """A Lever opportunity the integration has seen, tied to our candidate once invited.
+
+    `status_written` is the status tag our last successful write left (None: none), valid once
+    `status_written_at` is set; the drift check compares it with what the attempts now imply.
+    `last_checked_at` is when the drift check (or a reconciliation repair) last compared it with Lever.
+    """
 
     __tablename__ = "lever_opportunities"
-    __table_args__ = (UniqueConstraint("connection_id", "lever_id"),)
+    __table_args__ = (
+        UniqueConstraint("connection_id", "lever_id"),
+        Index("ix_lever_opportunities_checked", "connection_id", "last_checked_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
@@ -85,6 +93,9 @@ class LeverOpportunity(db.Model):
     lever_updated_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # Lever's ms timestamp
     first_seen_at: Mapped[datetime] = mapped_column(TS, default=utcnow)
     last_synced_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    status_written: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    status_written_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    last_checked_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
 
 
 class Invitation(db.Model):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from dashboard.attempts import services as attempts
 from dashboard.attempts.models import Attempt, Candidate
+from dashboard.core.clock import utcnow
 from dashboard.extensions import db
 from dashboard.lever.api.errors import (
     LeverAuthError,
@@ -151,6 +152,7 @@ def _set_status(client, opp: LeverOpportunity, brand: str, extra: list[str] | No
         stale = [t for t in every if current is None or t in current]
     if stale:
         client.remove_tags(opp.lever_id, stale)
+    opp.status_written, opp.status_written_at = status, utcnow()  # what the drift check compares with
     also = f" (with the job's tags {', '.join(extra)})" if extra else ""
     return (f"Lever: status tag is now {wanted}{also}." if wanted
             else f"Lever: status tags removed{also}.")

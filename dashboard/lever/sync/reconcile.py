@@ -18,7 +18,7 @@ from dashboard.jobs.runs import CallCounter
 from dashboard.lever.connection.clients import client_for
 from dashboard.lever.connection.models import LeverConnection
 from dashboard.lever.connection.tokens import ConnectionTokenSource
-from dashboard.lever.sync import catalog, reads, rules
+from dashboard.lever.sync import catalog, drift, reads, rules
 from dashboard.lever.sync.models import Effect, Invitation, LeverOpportunity, LeverPosting, ReconcileState
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,8 @@ def _listings(state: ReconcileState, linked: list[str], overlap_ms: int) -> list
 
 def reconcile_opportunities(connection_id: int, counter: CallCounter | None = None) -> dict:
     """List the opportunities of linked jobs changed since the watermark and apply the same rules
-    as webhooks, plus repairs for invited ones. The watermark moves only when the pass completes."""
+    as webhooks, plus repairs for invited ones. The watermark moves only when the pass completes; the
+    drift check (drift.py) then compares live opportunities with what was written, within its budget."""
     connection = _connection(connection_id)
     client = _client(connection, counter)
     state = reconcile_state(connection)
@@ -130,11 +131,13 @@ def reconcile_opportunities(connection_id: int, counter: CallCounter | None = No
     state.listed_postings = sorted(set(state.listed_postings or []) | set(linked))
     state.full_pass_requested = False
     state.last_completed_at = utcnow()
+    db.session.commit()
+    checked = drift.check(_connection(connection_id), client)
     invited_after = db.session.scalar(select(func.count(Invitation.id)).where(
         Invitation.organisation_id == connection.organisation_id)) or 0
     changes = {"listed": seen, "applied": applied, "invited": invited_after - invited_before,
                "repairs": repairs, "effects": _effect_count(connection.id) - effects_before,
-               "full": full}
+               "full": full, **{f"drift_{k}": v for k, v in checked.items()}}
     db.session.commit()
     return changes
 

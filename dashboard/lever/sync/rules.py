@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from dashboard.assessments.models import Assessment
 from dashboard.attempts import services as attempts
+from dashboard.attempts.events import Actor
 from dashboard.attempts.models import Attempt, Candidate
 from dashboard.attempts.services import candidate_profile_link
 from dashboard.core.clock import as_utc, utcnow
@@ -22,11 +23,12 @@ from dashboard.extensions import db
 from dashboard.lever.api import shapes
 from dashboard.lever.api.environments import environment_from_config
 from dashboard.lever.connection.models import LeverConnection
-from dashboard.lever.sync import catalog, history, outbox
+from dashboard.lever.sync import catalog, feedback, history, outbox
 from dashboard.lever.sync import tags as tag_rules
 from dashboard.lever.sync.models import Effect, FeedbackForm, Invitation, LeverOpportunity, LeverPosting, SyncEvent
 
 ACTIVE = ("invited", "in_progress", "completed")
+LEVER = Actor("Lever", kind="integration")  # who cancels an invitation when the opportunity is archived there
 
 
 def known_opportunity(connection, lever_id: str) -> LeverOpportunity | None:
@@ -226,18 +228,15 @@ def reusable_attempt(candidate_id: int, assessment_id: int, reuse_days: int) -> 
 
 def cancel_open_invitations(opp: LeverOpportunity, reason: str) -> int:
     """Cancel this opportunity's invitations not yet started (attempts used by no other live
-    opportunity); the status tag follows."""
+    opportunity) through the platform's service: its event queues the status tag and the history line,
+    as for a cancellation made on the platform."""
     cancelled = 0
     for invitation in db.session.scalars(select(Invitation).where(Invitation.opportunity_id == opp.id)):
         attempt = db.session.get(Attempt, invitation.attempt_id)
         if attempt is None or attempt.status != "invited" or _shared_with_live(invitation):
             continue
-        attempts.cancel_attempt(attempt.id, reason)
+        attempts.cancel_attempt(attempt.id, reason, actor=LEVER)
         cancelled += 1
-        _note(opp, "decision", f"Invitation to “{_assessment_name(invitation.assessment_id)}” cancelled: "
-                               f"{reason}.")
-    if cancelled:
-        enqueue_status(opp)
     return cancelled
 
 
@@ -249,16 +248,9 @@ def _shared_with_live(invitation: Invitation) -> bool:
 
 
 def desired_status(opp: LeverOpportunity) -> str | None:
-    """The one status tag this opportunity should carry (least advanced live attempt), or None."""
-    statuses = set(db.session.scalars(select(Attempt.status).join(
+    """The one status this opportunity should carry (tags.STATUS_PRECEDENCE), or None."""
+    return tag_rules.status_for(db.session.scalars(select(Attempt.status).join(
         Invitation, Invitation.attempt_id == Attempt.id).where(Invitation.opportunity_id == opp.id)))
-    if "invited" in statuses:
-        return tag_rules.STATUS_INVITED
-    if "in_progress" in statuses:
-        return tag_rules.STATUS_IN_PROGRESS
-    if "completed" in statuses:
-        return tag_rules.STATUS_COMPLETED
-    return None
 
 
 def _enqueue_coalesced(opp: LeverOpportunity, kind: str, attempt_id: int | None = None) -> None:
@@ -336,29 +328,33 @@ def _note(opp: LeverOpportunity, kind: str, summary: str, outcome: str = "ok", *
 
 
 def repair(opp: LeverOpportunity, data: dict) -> int:
-    """Put back what drifted in Lever: missing inherited tags, link or status tag; unwritten feedback.
-    `data` is the opportunity as just read. Returns how many repairs were queued."""
-
+    """Put back what drifted in Lever: missing inherited tags, link or status tag; feedback not written, or
+    written with other values than the scores now give. `data` is the opportunity as just read. Records
+    the check (`last_checked_at`) and, when Lever shows the right status, that it was written. Returns how
+    many repairs were queued."""
     if opp.deleted or opp.candidate_id is None:
         return 0
     connection = db.session.get(LeverConnection, opp.connection_id)
     brand = connection.tag_brand or "Alooba"
     tags = set(data.get("tags") or [])
     links = set(data.get("links") or [])
-    queued = 0
+    now = utcnow()
+    opp.last_checked_at = now
+    repairs: list[str] = []
     status = desired_status(opp)
     wanted = tag_rules.status_tag(brand, status) if status else None
     present = [t for t in tag_rules.all_status_tags(brand) if t in tags]
     if (wanted and wanted not in tags) or [t for t in present if t != wanted]:
         enqueue_status(opp)
-        queued += 1
-
+        repairs.append("status tag")
+    else:
+        opp.status_written, opp.status_written_at = status, now
     candidate = db.session.get(Candidate, opp.candidate_id)
     if candidate_profile_link(candidate) not in links:
         outbox.enqueue(organisation_id=opp.organisation_id, kind="add_link",
                        key=f"link:{opp.id}:{candidate.id}:{uuid.uuid4().hex}", connection_id=opp.connection_id,
                        opportunity_id=opp.id, candidate_id=candidate.id)
-        queued += 1
+        repairs.append("link")
     posting = db.session.scalar(select(LeverPosting).where(
         LeverPosting.connection_id == opp.connection_id, LeverPosting.lever_id == opp.posting_lever_id))
     missing = [t for t in tag_rules.inherited_tags(brand, posting.tags if posting else []) if t not in tags]
@@ -366,16 +362,17 @@ def repair(opp: LeverOpportunity, data: dict) -> int:
         outbox.enqueue(organisation_id=opp.organisation_id, kind="inherit_tags",
                        key=f"inherit:{opp.id}:{uuid.uuid4().hex}", connection_id=opp.connection_id,
                        opportunity_id=opp.id, candidate_id=opp.candidate_id, payload={"tags": missing})
-        queued += 1
+        repairs.append("job tags")
     for invitation in db.session.scalars(select(Invitation).where(Invitation.opportunity_id == opp.id)):
         attempt = db.session.get(Attempt, invitation.attempt_id)
         if attempt.status not in ("in_progress", "completed") or attempt.final_score is None:
             continue
         form = db.session.scalar(select(FeedbackForm).where(
             FeedbackForm.opportunity_id == opp.id, FeedbackForm.attempt_id == attempt.id))
-        if form is None or form.lever_feedback_id is None:
+        if form is None or form.lever_feedback_id is None or \
+                form.written_digest != feedback.digest(feedback.values(attempt)):
             enqueue_feedback(opp, attempt.id)
-            queued += 1
-    if queued:
-        _note(opp, "decision", f"Repairing {queued} thing(s) that differ in Lever.", "info")
-    return queued
+            repairs.append("feedback")
+    if repairs:
+        _note(opp, "decision", f"Repairing what differs in Lever: {', '.join(repairs)}.", "info")
+    return len(repairs)

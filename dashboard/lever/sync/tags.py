@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 STATUS_INVITED = "Invited"
 STATUS_IN_PROGRESS = "In Progress"
 STATUS_COMPLETED = "Completed"
-STATUSES = (STATUS_INVITED, STATUS_IN_PROGRESS, STATUS_COMPLETED)
+STATUS_EXPIRED = "Expired"
+STATUSES = (STATUS_INVITED, STATUS_IN_PROGRESS, STATUS_COMPLETED, STATUS_EXPIRED)
+# Which status an opportunity shows, from its attempts' statuses: the first present in this order (the least
+# advanced live attempt; Expired only when nothing is open, running or done; cancelled ones show nothing).
+STATUS_PRECEDENCE = (("invited", STATUS_INVITED), ("in_progress", STATUS_IN_PROGRESS),
+                     ("completed", STATUS_COMPLETED), ("expired", STATUS_EXPIRED))
 
 
 def status_tag(brand: str, status: str) -> str:
@@ -23,8 +28,14 @@ def status_tag(brand: str, status: str) -> str:
 
 
 def all_status_tags(brand: str) -> list[str]:
-    """The three status tags for a brand, in lifecycle order."""
+    """The status tags for a brand, in lifecycle order (Expired last)."""
     return [status_tag(brand, s) for s in STATUSES]
+
+
+def status_for(attempt_statuses) -> str | None:
+    """The one status an opportunity shows for its attempts' statuses (STATUS_PRECEDENCE), or None."""
+    present = set(attempt_statuses)
+    return next((status for attempt_status, status in STATUS_PRECEDENCE if attempt_status in present), None)
 
 
 def inherited_tags(brand: str, posting_tags: list[str]) -> list[str]:

@@ -143,13 +143,12 @@ def _read_funnels(organisation_id: int) -> list[dict]:
         .group_by(LeverOpportunity.posting_lever_id)).all())
     started = case((Attempt.status.in_(("in_progress", "completed")), 1), else_=0)
     completed = case((Attempt.status == "completed", 1), else_=0)
-    passed = case(((Attempt.status == "completed") & (Attempt.final_score >= Assessment.passing_score), 1), else_=0)
+    passed = case(((Attempt.status == "completed") & (Attempt.final_score >= Attempt.passing_score), 1), else_=0)
     rows = db.session.execute(  # aggregated in the database: one row per job, never one per candidate
         select(LeverOpportunity.posting_lever_id, func.count(Invitation.id), func.sum(started),
                func.sum(completed), func.sum(passed))
         .join(Invitation, Invitation.opportunity_id == LeverOpportunity.id)
         .join(Attempt, Attempt.id == Invitation.attempt_id)
-        .join(Assessment, Assessment.id == Invitation.assessment_id)
         .where(LeverOpportunity.organisation_id == organisation_id, LeverOpportunity.deleted.is_(False))
         .group_by(LeverOpportunity.posting_lever_id)).all()
     titles = dict(db.session.execute(select(LeverPosting.lever_id, LeverPosting.text).where(

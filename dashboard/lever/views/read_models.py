@@ -50,9 +50,9 @@ class CandidateRow(NamedTuple):
     assessment_id: int
     posting_lever_id: str | None
     profile_url: str | None
+    passing_score: float | None  # the attempt's own (fixed when it was created)
     job: str | None = None
     assessment: str | None = None
-    passing_score: float | None = None
     sync: str = "ok"
 
 
@@ -68,7 +68,7 @@ class Page:
 
 _COLUMNS = (Invitation.id, Invitation.opportunity_id, Candidate.id, Candidate.name, Candidate.email, Attempt.status,
             Attempt.final_score, Attempt.evaluation_state, Invitation.assessment_id,
-            LeverOpportunity.posting_lever_id, LeverOpportunity.profile_url)
+            LeverOpportunity.posting_lever_id, LeverOpportunity.profile_url, Attempt.passing_score)
 
 
 def candidate_rows(organisation_id: int, *, q: str = "", posting: str = "", assessment_id: int | None = None,
@@ -126,7 +126,7 @@ def candidate_rows(organisation_id: int, *, q: str = "", posting: str = "", asse
 
 def _named(organisation_id: int, rows: list[CandidateRow], jobs: dict[str, str] | None,
            assessments: dict[int, tuple[str, float]] | None) -> list[CandidateRow]:
-    """Add job title, assessment name and pass mark, and the sync state of each row's opportunity (one
+    """Add job title and assessment name, and the sync state of each row's opportunity (one
     query over this page's opportunities)."""
     if not rows:
         return rows
@@ -139,11 +139,10 @@ def _named(organisation_id: int, rows: list[CandidateRow], jobs: dict[str, str] 
         states.setdefault(opp_id, set()).add(state)
     out = []
     for row in rows:
-        name, passing = assessments.get(row.assessment_id, ("?", None))
+        name, _passing = assessments.get(row.assessment_id, ("?", None))
         seen = states.get(row.opportunity_id, set())
         sync = "failed" if seen & set(FAILED_STATES) else "pending" if seen else "ok"
-        out.append(row._replace(job=jobs.get(row.posting_lever_id or ""), assessment=name, passing_score=passing,
-                                sync=sync))
+        out.append(row._replace(job=jobs.get(row.posting_lever_id or ""), assessment=name, sync=sync))
     return out
 
 

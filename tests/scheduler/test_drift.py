@@ -1,0 +1,101 @@
+"""The drift check of each reconciliation run, against the sandbox: what Lever should show for live attempts
+is repaired even when the opportunity did not change in Lever, within a per-run budget of re-reads."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import requests
+from sqlalchemy import delete, select
+
+from dashboard.attempts import services as attempts
+from dashboard.attempts.events import Actor
+from dashboard.core.clock import utcnow
+from dashboard.extensions import db
+from dashboard.jobs.runs import run_job
+from dashboard.lever.sync.models import Effect, LeverOpportunity, SyncEvent
+from tests.support.attempts import attempt_for
+from tests.support.sync import status_tags
+
+INVITED = "Alooba - Invited"
+
+
+def _reconcile(world) -> dict:
+    """One postings + opportunities run, then the worker; the opportunities run's changes."""
+    runs = run_job("postings") + run_job("opportunities")
+    assert all(r.status == "ok" for r in runs), [r.error for r in runs]
+    world.drain()
+    return next(r for r in runs if r.job == "opportunities").changes
+
+
+def _unchanged_in_lever(world, *opp_ids: str) -> None:
+    """Make the listing see these opportunities as already applied at their current version, as if
+    Lever had reported nothing new about them."""
+    for opp_id in opp_ids:
+        row = db.session.scalar(select(LeverOpportunity).where(LeverOpportunity.lever_id == opp_id))
+        row.lever_updated_at = world.opportunity(opp_id)["updatedAt"]
+    db.session.commit()
+
+
+def _remove_by_hand(world, opp_id: str, tag: str) -> None:
+    """A recruiter removes a tag in the sandbox's UI."""
+    resp = requests.post(f"{world.sandbox.url}/candidates/{opp_id}/removeTag", data={"value": tag}, timeout=10)
+    assert resp.status_code == 200
+    assert tag not in world.opportunity(opp_id)["tags"]
+
+
+def _reads(world, opp_id: str) -> int:
+    path = f"/v1/opportunities/{opp_id}"
+    return len([c for c in world.sandbox.calls() if c["method"] == "GET" and c["path"] == path])
+
+
+def test_a_status_tag_removed_by_hand_is_restored_by_the_next_run_though_the_listing_sees_no_change(world):
+    opp_id = world.apply("Data Analyst", "Ada Drift", "adadrift@example.com")["id"]
+    world.step(1)
+    _reconcile(world)
+    _remove_by_hand(world, opp_id, INVITED)
+    _unchanged_in_lever(world, opp_id)
+    changes = _reconcile(world)
+    assert changes["applied"] == 0  # the listing skipped it: nothing new in Lever
+    assert changes["drift_reread"] == 1 and changes["drift_repaired"] == 1
+    assert status_tags(world.opportunity(opp_id)) == {INVITED}
+    assert "Repairing what differs in Lever: status tag." in db.session.scalars(select(SyncEvent.summary)).all()
+    again = _reconcile(world)  # nothing left to repair
+    assert again["drift_repaired"] == 0 and again["effects"] == 0
+
+
+def test_each_run_re_reads_at_most_its_budget_oldest_checked_first(world):
+    ids = [world.apply("Data Analyst", f"Budget {i}", f"budget{i}@example.com")["id"] for i in range(3)]
+    world.step(3)
+    _reconcile(world)
+    world.app.config["RECONCILE_DRIFT_BUDGET"] = 1
+    rows = {r.lever_id: r for r in db.session.scalars(select(LeverOpportunity))}
+    for age, opp_id in zip((1, 3, 2), ids, strict=True):  # checked 1, 3 and 2 hours ago
+        rows[opp_id].last_checked_at = utcnow() - timedelta(hours=age)
+        _remove_by_hand(world, opp_id, INVITED)
+    _unchanged_in_lever(world, *ids)
+    before = {opp_id: _reads(world, opp_id) for opp_id in ids}
+    order = []
+    for _ in range(3):
+        changes = _reconcile(world)
+        assert changes["drift_reread"] == 1
+        read = [opp_id for opp_id in ids if _reads(world, opp_id) > before[opp_id]]
+        assert len(read) == 1
+        order.append(read[0])
+        before[read[0]] = _reads(world, read[0])
+        assert status_tags(world.opportunity(read[0])) == {INVITED}
+    assert order == [ids[1], ids[2], ids[0]]
+
+
+def test_a_platform_change_whose_write_was_lost_reaches_lever_without_reading_it(world):
+    opp_id = world.apply("Data Analyst", "Lost Write", "lostwrite@example.com")["id"]
+    world.step(1)
+    _reconcile(world)
+    world.app.config["RECONCILE_DRIFT_BUDGET"] = 0  # no re-read: only what was written is compared
+    attempts.cancel_attempt(attempt_for("lostwrite@example.com").id, "Role filled", actor=Actor("someone"))
+    db.session.execute(delete(Effect).where(Effect.state == "pending"))  # the queued status write is lost
+    db.session.commit()
+    changes = _reconcile(world)
+    assert changes["drift_local"] == 1 and changes["drift_reread"] == 0
+    assert status_tags(world.opportunity(opp_id)) == set()
+    assert _reconcile(world)["drift_local"] == 0
