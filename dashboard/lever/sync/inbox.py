@@ -20,7 +20,7 @@ from dashboard.extensions import db
 from dashboard.lever.api.errors import LeverAuthError, LeverError, LeverNotFoundError, LeverRateLimitedError
 from dashboard.lever.connection.clients import client_for
 from dashboard.lever.connection.models import LeverConnection
-from dashboard.lever.sync import history, rules
+from dashboard.lever.sync import history, repairs, rules
 from dashboard.lever.sync.models import InboxDelivery
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,8 @@ def process_delivery(delivery: InboxDelivery) -> None:
                                           to_stage_id=delivery.to_stage_id)
             if delivery.event == "resync":
                 rules.repair(opp, data)
+            if not opp.deleted:
+                repairs.mark_repaired(connection, opp, "a resync" if delivery.event == "resync" else "a later webhook")
     if opp is not None:
         line.opportunity_id, line.candidate_id = opp.id, opp.candidate_id
     delivery.state = "done"

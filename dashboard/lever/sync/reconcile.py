@@ -18,7 +18,8 @@ from dashboard.jobs.runs import CallCounter
 from dashboard.lever.connection.clients import client_for
 from dashboard.lever.connection.models import LeverConnection
 from dashboard.lever.connection.tokens import ConnectionTokenSource
-from dashboard.lever.sync import catalog, rules
+from dashboard.lever.sync import announced, catalog, rules
+from dashboard.lever.sync import repairs as repairs_module
 from dashboard.lever.sync.models import Effect, Invitation, LeverOpportunity, LeverPosting, ReconcileState
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,7 @@ def reconcile_opportunities(connection_id: int, counter: CallCounter | None = No
         Invitation.organisation_id == connection.organisation_id)) or 0
     db.session.commit()
     seen = applied = repairs = 0
+    tally = announced.Tally()
     for postings, since in _listings(state, linked, overlap_ms):
         for start in range(0, len(postings), POSTINGS_PER_CALL):
             chunk = postings[start:start + POSTINGS_PER_CALL]
@@ -123,8 +125,10 @@ def reconcile_opportunities(connection_id: int, counter: CallCounter | None = No
                     continue  # already applied at this version (the overlap window)
                 had_invitation = known is not None and db.session.scalar(select(Invitation.id).where(
                     Invitation.opportunity_id == known.id).limit(1)) is not None
+                before = announced.snapshot(known)
                 opp = rules.apply_opportunity(connection, client, data, source="reconcile")
                 applied += 1
+                _after_apply(connection, before, opp, data, started_ms, tally)
                 if had_invitation and not _has_pending_writes(opp):
                     repairs += rules.repair(opp, data)
                 db.session.commit()
@@ -133,13 +137,23 @@ def reconcile_opportunities(connection_id: int, counter: CallCounter | None = No
     state.listed_postings = sorted(set(state.listed_postings or []) | set(linked))
     state.full_pass_requested = False
     state.last_completed_at = utcnow()
+    announced.record(state, tally)
     invited_after = db.session.scalar(select(func.count(Invitation.id)).where(
         Invitation.organisation_id == connection.organisation_id)) or 0
     changes = {"listed": seen, "applied": applied, "invited": invited_after - invited_before,
                "repairs": repairs, "effects": _effect_count(connection.id) - effects_before,
-               "full": full}
+               "unannounced": tally.unannounced, "full": full}
     db.session.commit()
     return changes
+
+
+def _after_apply(connection, before, opp: LeverOpportunity, data: dict, started_ms: int,
+                 tally: announced.Tally) -> None:
+    """What reconciliation learns from applying one opportunity: a webhook that failed for it is
+    repaired; a change that no webhook announced is counted."""
+    if not opp.deleted:
+        repairs_module.mark_repaired(connection, opp, "reconciliation")
+        announced.check(connection, before, opp, data, started_ms, tally)
 
 
 def refresh_tokens(connection_id: int, counter: CallCounter | None = None) -> dict:
