@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from dashboard.attempts.jobs import send_reminders
 from sqlalchemy import select
 
 from dashboard.assessments import services as assessments
 from dashboard.attempts import services as attempts
+from dashboard.attempts.jobs import send_reminders
 from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
 from dashboard.mail.models import MailMessage
