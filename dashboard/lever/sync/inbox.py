@@ -19,7 +19,7 @@ from dashboard.core.retry import claim_timeout, retry_delay
 from dashboard.extensions import db
 from dashboard.lever.api.errors import LeverAuthError, LeverError, LeverNotFoundError, LeverRateLimitedError
 from dashboard.lever.connection.clients import client_for
-from dashboard.lever.connection.models import LeverConnection
+from dashboard.lever.connection.models import EVENT_LABELS, LeverConnection
 from dashboard.lever.sync import history, repairs, rules
 from dashboard.lever.sync.models import InboxDelivery
 
@@ -50,7 +50,8 @@ def process_delivery(delivery: InboxDelivery) -> None:
         line = history.record(delivery.organisation_id, "decision", "Resync: reading the opportunity from Lever.",
                               outcome="info")
     else:
-        line = history.record(delivery.organisation_id, "webhook", f"Webhook {delivery.event} received.")
+        label = EVENT_LABELS.get(delivery.event, delivery.event)
+        line = history.record(delivery.organisation_id, "webhook", f"Webhook “{label}” received.")
     if delivery.event == "candidateDeleted":
         opp = rules.forget_opportunity(connection, delivery.opportunity_lever_id)
     else:

@@ -105,6 +105,7 @@ def reconcile_opportunities(connection_id: int, counter: CallCounter | None = No
     state = reconcile_state(connection)
     started_ms = int(utcnow().timestamp() * 1000)
     overlap_ms = int(current_app.config.get("RECONCILE_OVERLAP_SECONDS", 300)) * 1000
+    _catalog_read_once(connection, client)
     linked = linked_postings(connection, client)
     full = state.watermark_ms is None or state.full_pass_requested
     effects_before = _effect_count(connection.id)
@@ -145,6 +146,15 @@ def reconcile_opportunities(connection_id: int, counter: CallCounter | None = No
                "unannounced": tally.unannounced, "full": full}
     db.session.commit()
     return changes
+
+
+def _catalog_read_once(connection: LeverConnection, client) -> None:
+    """A connection's first reconciliation reads the postings and stages first, when the postings job
+    has not yet run for it (it may be minutes away): otherwise no job would look linked."""
+    if catalog.account_cache(connection).postings_refreshed_at is None:
+        catalog.refresh_postings(connection, client)
+        catalog.refresh_stages(connection, client)
+        db.session.commit()
 
 
 def _after_apply(connection, before, opp: LeverOpportunity, data: dict, started_ms: int,

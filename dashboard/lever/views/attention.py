@@ -164,13 +164,17 @@ def _subject(candidate_id, candidate_name, candidate_email, opp_id, opp_name) ->
 
 
 def _effects(organisation_id: int) -> list[Item]:
+    """Outbox rows that failed for good, wait for a decision, or keep failing (three tries, or a failure
+    older than the waiting threshold)."""
+    old = utcnow() - waiting_threshold()
+    failing = and_(Effect.state == "pending", Effect.attempts >= 1, Effect.last_error.is_not(None),
+                   or_(Effect.attempts >= RETRIES_BEFORE_ATTENTION, Effect.created_at < old))
     rows = db.session.execute(
         select(Effect, Candidate.name, Candidate.email, LeverOpportunity.name)
         .outerjoin(Candidate, Candidate.id == Effect.candidate_id)
         .outerjoin(LeverOpportunity, LeverOpportunity.id == Effect.opportunity_id)
         .where(Effect.organisation_id == organisation_id,
-               or_(Effect.state.in_(("dead", "needs_decision")),
-                   and_(Effect.state == "pending", Effect.attempts >= RETRIES_BEFORE_ATTENTION)))
+               or_(Effect.state.in_(("dead", "needs_decision")), failing))
         .order_by(Effect.id.desc()).limit(LIMIT)).all()
     items = []
     for effect, name, email, opp_name in rows:
@@ -185,7 +189,8 @@ def _effects(organisation_id: int) -> list[Item]:
             cause = f"{label} failed after {effect.attempts} tr{'y' if effect.attempts == 1 else 'ies'}."
             actions = [Action("Retry", retry)]
         else:
-            cause = f"{label} keeps failing ({effect.attempts} tries so far); it is tried again by itself."
+            tries = f"{effect.attempts} tr{'y' if effect.attempts == 1 else 'ies'}"
+            cause = f"{label} keeps failing ({tries} so far); it is tried again by itself, or now."
             actions = [Action("Retry now", retry)]
         items.append(Item("effect", subject, cause, href, effect.created_at, effect.last_error, actions,
                           attempt_id=effect.attempt_id if effect.kind == "send_invitation" else None))
