@@ -49,6 +49,7 @@ def test_applicants_not_invited_are_listed_with_their_reason(world):
     overview = world.client.get("/lever/").get_data(as_text=True)
     assert 'aria-label="Funnel for Data Engineer: Applied 1, Invited 0' in overview
     assert 'aria-label="Funnel for Senior Data Analyst: Applied 1, Invited 0' in overview
+    assert overview.count(">1 not invited</a>") == 2  # under each of those two funnels
     assert re.search(r'status=not_invited">Not invited</a></th><td class="right">2<', overview)
 
 
