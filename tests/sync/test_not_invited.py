@@ -30,7 +30,9 @@ def test_applicants_not_invited_are_listed_with_their_reason(world):
     world.apply("Data Engineer", "Dee Untagged", "dee@example.com")
     world.apply("Senior Data Analyst", "Sia Waiting", "sia@example.com")
     world.apply("Data Analyst", "Ivy Invited", "ivy@example.com")
-    world.step(3)
+    archived = world.apply("Data Analyst", "Arc Hived", "arc@example.com")["id"]
+    world.act(archived, "archive")
+    world.step(5)
     assert (_opp("dee@example.com").reason_code, _opp("sia@example.com").reason_code,
             _opp("ivy@example.com").reason_code) == ("job_not_linked", "waiting_stage", "invited")
     rows = _rows(world)
@@ -40,7 +42,7 @@ def test_applicants_not_invited_are_listed_with_their_reason(world):
     assert "Waiting for stage “Hiring Manager Review”" in sia
     assert any("Ivy Invited" in r and "Invited" in r and "Not invited" not in r for r in rows)
 
-    assert [r.split()[0] for r in _rows(world, "?status=not_invited&sort=name")[1:]] == ["Dee", "Sia"]
+    assert [r.split()[0] for r in _rows(world, "?status=not_invited&sort=name")[1:]] == ["Arc", "Dee", "Sia"]
     assert [r.split()[0] for r in _rows(world, "?reason=waiting_stage")[1:]] == ["Sia"]
     assert [r.split()[0] for r in _rows(world, "?q=dee@")[1:]] == ["Dee"]  # search finds them by email
     assert [r.split()[0] for r in _rows(world, "?q=SIA")[1:]] == ["Sia"]  # and by name
@@ -49,8 +51,9 @@ def test_applicants_not_invited_are_listed_with_their_reason(world):
     overview = world.client.get("/lever/").get_data(as_text=True)
     assert 'aria-label="Funnel for Data Engineer: Applied 1, Invited 0' in overview
     assert 'aria-label="Funnel for Senior Data Analyst: Applied 1, Invited 0' in overview
-    assert overview.count(">1 not invited</a>") == 2  # under each of those two funnels
-    assert re.search(r'status=not_invited">Not invited</a></th><td class="right">2<', overview)
+    assert 'aria-label="Funnel for Data Analyst: Applied 2, Invited 1' in overview
+    assert overview.count(">1 not invited</a>") == 3  # under each of those three funnels
+    assert re.search(r'status=not_invited">Not invited</a></th><td class="right">3<', overview)
 
 
 def test_the_applicant_page_says_why_shows_the_history_and_resyncs(world):

@@ -92,17 +92,12 @@ def _read_funnels(organisation_id: int) -> list[dict]:
         .where(LeverOpportunity.organisation_id == organisation_id, LeverOpportunity.deleted.is_(False),
                LeverOpportunity.posting_lever_id.is_not(None))
         .group_by(LeverOpportunity.posting_lever_id)).all())
-    invited_opps = dict(db.session.execute(
-        select(LeverOpportunity.posting_lever_id, func.count(func.distinct(LeverOpportunity.id)))
-        .join(Invitation, Invitation.opportunity_id == LeverOpportunity.id)
-        .where(LeverOpportunity.organisation_id == organisation_id, LeverOpportunity.deleted.is_(False))
-        .group_by(LeverOpportunity.posting_lever_id)).all())
     started = case((Attempt.status.in_(("in_progress", "completed")), 1), else_=0)
     completed = case((Attempt.status == "completed", 1), else_=0)
     passed = case(((Attempt.status == "completed") & (Attempt.final_score >= Assessment.passing_score), 1), else_=0)
     rows = db.session.execute(  # aggregated in the database: one row per job, never one per candidate
         select(LeverOpportunity.posting_lever_id, func.count(Invitation.id), func.sum(started),
-               func.sum(completed), func.sum(passed))
+               func.sum(completed), func.sum(passed), func.count(func.distinct(LeverOpportunity.id)))
         .join(Invitation, Invitation.opportunity_id == LeverOpportunity.id)
         .join(Attempt, Attempt.id == Invitation.attempt_id)
         .join(Assessment, Assessment.id == Invitation.assessment_id)
@@ -113,13 +108,12 @@ def _read_funnels(organisation_id: int) -> list[dict]:
     out: dict[str, dict] = {}
     for posting_id, count in applied.items():
         out[posting_id] = {"posting_id": posting_id, "job": titles.get(posting_id, posting_id), "applied": count,
-                           "invited": 0, "started": 0, "completed": 0, "passed": 0,
-                           "not_invited": count - invited_opps.get(posting_id, 0)}
-    for posting_id, invited, n_started, n_completed, n_passed in rows:
+                           "invited": 0, "started": 0, "completed": 0, "passed": 0, "not_invited": count}
+    for posting_id, invited, n_started, n_completed, n_passed, opportunities in rows:
         f = out.setdefault(posting_id, {"posting_id": posting_id, "job": titles.get(posting_id, posting_id),
                                         "applied": 0, "not_invited": 0})
         f.update(invited=invited, started=int(n_started or 0), completed=int(n_completed or 0),
-                 passed=int(n_passed or 0))
+                 passed=int(n_passed or 0), not_invited=max(0, f["applied"] - opportunities))
     return sorted(out.values(), key=lambda f: f["job"])
 
 

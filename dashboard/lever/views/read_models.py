@@ -11,6 +11,7 @@ from dashboard.assessments.models import Assessment
 from dashboard.attempts.models import Attempt, Candidate
 from dashboard.core.params import like_literal
 from dashboard.extensions import db
+from dashboard.lever.sync import reasons
 from dashboard.lever.sync.models import (
     Effect,
     Invitation,
@@ -114,11 +115,18 @@ def _invited_keys(organisation_id: int, *, q: str, posting: str, assessment_id: 
     return query, keys
 
 
+def not_invited(organisation_id: int) -> tuple:
+    """Conditions for the applicants not invited: found through the reason index (the decisions that
+    invite nobody, or none recorded yet), then checked for having no invitation at all (an invited
+    applicant archived later keeps their invitation rows)."""
+    return (LeverOpportunity.organisation_id == organisation_id, LeverOpportunity.deleted.is_(False),
+            or_(LeverOpportunity.reason_code.in_(reasons.NOT_INVITED), LeverOpportunity.reason_code.is_(None)),
+            ~select(Invitation.id).where(Invitation.opportunity_id == LeverOpportunity.id).exists())
+
+
 def _applicant_keys(organisation_id: int, *, q: str, posting: str, reason: str, sort: str):
     """(query, keys) of applicants the integration has seen and not invited, in the list's order."""
-    query = select(LeverOpportunity.id).where(
-        LeverOpportunity.organisation_id == organisation_id, LeverOpportunity.deleted.is_(False),
-        ~select(Invitation.id).where(Invitation.opportunity_id == LeverOpportunity.id).exists())
+    query = select(LeverOpportunity.id).where(*not_invited(organisation_id))
     if q:
         query = query.where(prefix_match(q, LeverOpportunity.name, LeverOpportunity.email))
     if posting:
@@ -336,11 +344,10 @@ def _read_status_counts(organisation_id: int) -> dict[str, int]:
                              .join(Attempt, Attempt.id == Invitation.attempt_id)
                              .where(Invitation.organisation_id == organisation_id)).one()
     counts = {s: int(n or 0) for s, n in zip(COUNTED_STATUSES, row, strict=True) if n}
-    not_invited = db.session.scalar(select(func.count(LeverOpportunity.id)).where(
-        LeverOpportunity.organisation_id == organisation_id, LeverOpportunity.deleted.is_(False),
-        ~select(Invitation.id).where(Invitation.opportunity_id == LeverOpportunity.id).exists())) or 0
-    if not_invited:
-        counts[NOT_INVITED] = not_invited
+    applicants = db.session.scalar(select(func.count(LeverOpportunity.id)).where(
+        *not_invited(organisation_id))) or 0
+    if applicants:
+        counts[NOT_INVITED] = applicants
     return counts
 
 
