@@ -78,15 +78,16 @@ def waiting_threshold() -> timedelta:
     return timedelta(seconds=float(setting(current_app.config, "ATTENTION_AFTER_SECONDS", 300)))
 
 
-def compute(organisation_id: int, viewer) -> Attention:
-    """Every item for the organisation, with the actions `viewer`'s role may use."""
+def compute(organisation_id: int, viewer, health: tuple | None = None) -> Attention:
+    """Every item for the organisation, with the actions `viewer`'s role may use. `health`: the
+    (SchedulerState, [JobHealth]) the page has already read, if any."""
     admin = viewer.has_role("admin")
     connection = get_connection(organisation_id)
     items: list[Item] = []
     if connection is not None:
         items += _connection(connection, admin)
         items += _webhooks(connection)
-    items += _scheduler(organisation_id, connection)
+    items += _scheduler(organisation_id, connection, health)
     if connection is not None:
         items += _backfill(organisation_id, admin)
     effects = _effects(organisation_id)
@@ -122,15 +123,17 @@ def _webhooks(connection) -> list[Item]:
                  actions=[Action("Webhook checklist", url_for("lever_connect.page") + "#lever-card", "link")])]
 
 
-def _scheduler(organisation_id: int, connection) -> list[Item]:
-    scheduler = scheduler_state()
+def _scheduler(organisation_id: int, connection, health: tuple | None) -> list[Item]:
+    scheduler, jobs = health if health is not None else (scheduler_state(), None)
     items = []
     if scheduler.ever and not scheduler.running:
         items.append(Item("scheduler", "Scheduler", "No scheduler is running: reconciliation with Lever, token "
                           "refresh and invitation expiry have stopped. Start `flask scheduler`."))
         return items
-    connected_at = connection.connected_at if connection is not None and connection.is_connected else None
-    for health in job_health(organisation_id, current_app.config, waiting_since=connected_at, scheduler=scheduler):
+    if jobs is None:
+        connected_at = connection.connected_at if connection is not None and connection.is_connected else None
+        jobs = job_health(organisation_id, current_app.config, waiting_since=connected_at, scheduler=scheduler)
+    for health in jobs:
         if not health.late:
             continue
         error = health.last_run.error if health.last_run is not None and health.last_run.status == "failed" else None

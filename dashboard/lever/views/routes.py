@@ -59,10 +59,12 @@ def overview():
     funnels per job and the scheduled jobs' health."""
     org_id = current_user.organisation_id
     connection = _connection()
-    context = {**ov.sync_now_context(org_id, current_user), **ov.backfill_context(org_id, current_user),
-               **ov.scheduler_health_context(org_id, current_app.config),
+    health = ov.scheduler_health_context(org_id, current_app.config)
+    context = {**ov.sync_now_context(org_id, current_user), **ov.backfill_context(org_id, current_user), **health,
                "connection": connection, "counts": read_models.status_counts(org_id),
-               "attention": attention_model.compute(org_id, current_user), "attention_shown": OVERVIEW_ATTENTION,
+               "attention": attention_model.compute(org_id, current_user,
+                                                    (health["scheduler"], health["scheduler_health"])),
+               "attention_shown": OVERVIEW_ATTENTION,
                "funnels": ov.funnels(org_id), "health": ov.health(org_id, connection)}
     return render_template("lever/overview.html", **context)
 
