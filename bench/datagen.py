@@ -81,7 +81,8 @@ def generate(*, candidates: int = 100_000, history: int = 1_000_000, postings: i
                          "candidate_id": n, "posting_lever_id": f"post-{1 + (i % (postings - 1))}",
                          "name": f"Person {i}", "email": f"person{i}@example.com",
                          "profile_url": f"http://127.0.0.1:5001/candidates/opp-{i}", "archived": False,
-                         "hired": False, "deleted": False, "tags_inherited": True, "first_seen_at": at})
+                         "hired": False, "deleted": False, "tags_inherited": True, "first_seen_at": at,
+                         "reason_code": "invited", "reason": "Invited."})
         inv_rows.append({"id": n, "organisation_id": oid, "opportunity_id": n, "assessment_id": assessment.id,
                          "attempt_id": n, "reused": False, "trigger": "application", "created_at": at})
         for part_id in part_ids:

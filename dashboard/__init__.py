@@ -149,14 +149,18 @@ def register_jobs(app: Flask) -> None:
 
 def register_integrations(app: Flask) -> None:
     """Let features listen to each other: the Lever integration to the platform's domain events, the
-    mail queue to the account emails it renders when sending."""
+    mail queue to the account emails it renders when sending, the Lever settings form to what a new tag
+    prefix would unlink."""
     from flask import current_app
 
     from dashboard.accounts.services import DEFAULT_SET_PASSWORD_MAX_AGE, build_set_password_email
+    from dashboard.lever.connection.services import register_prefix_impact
     from dashboard.lever.sync.subscribers import connect_signals
+    from dashboard.lever.views.linked_jobs import prefix_change_impact
     from dashboard.mail.delivery import register_builder
 
     connect_signals()
+    register_prefix_impact(prefix_change_impact)
     register_builder("set_password", lambda message: build_set_password_email(
         message, current_app.config["PUBLIC_BASE_URL"],
         int(current_app.config.get("SET_PASSWORD_MAX_AGE", DEFAULT_SET_PASSWORD_MAX_AGE))))

@@ -76,9 +76,18 @@ def register(app: Flask) -> None:
     app.add_template_filter(plural, "plural")
     app.add_template_global(utcnow, "utcnow")
 
+    def can_open(endpoint: str) -> bool:
+        """The endpoint exists and the logged-in user's role may use it (what a page may offer them)."""
+        view = app.view_functions.get(endpoint)
+        if view is None:
+            return False
+        role = getattr(view, "required_role", None)
+        return role is None or bool(current_user and current_user.is_authenticated and current_user.has_role(role))
+
     @app.context_processor
     def inject_globals():
         return {
             "tag_brand": app.config.get("TAG_BRAND", "Alooba"),
             "has_endpoint": lambda name: name in app.view_functions,
+            "can_open": can_open,
         }

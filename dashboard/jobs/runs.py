@@ -18,7 +18,7 @@ from sqlalchemy import or_, select, update
 
 from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
-from dashboard.jobs.models import JobRun
+from dashboard.jobs.models import JobRun, SchedulerLease
 from dashboard.jobs.registry import JobSpec, registry
 from dashboard.observability import metrics
 
@@ -181,37 +181,92 @@ def latest_requested(organisation_id: int, job_ids: tuple[str, ...]) -> list[Job
     return runs
 
 
-def requested_in_progress(organisation_id: int) -> bool:
-    """True while a requested run of this organisation is queued or running (and not abandoned)."""
-    return db.session.scalar(select(JobRun.id).where(
+def requested_in_progress(organisation_id: int, job_ids: tuple[str, ...] | None = None) -> bool:
+    """True while a requested run (of these jobs) of this organisation is queued or running (and not
+    abandoned)."""
+    query = select(JobRun.id).where(
         JobRun.organisation_id == organisation_id, JobRun.trigger == "manual",
         JobRun.status.in_(("queued", "running")), JobRun.started_at >= utcnow() - REQUEST_STALE_AFTER)
-        .limit(1)) is not None
+    if job_ids:
+        query = query.where(JobRun.job.in_(job_ids))
+    return db.session.scalar(query.limit(1)) is not None
 
 
 @dataclass
 class JobHealth:
-    """What the health partial shows for one job."""
+    """What the health partial shows for one job.
+
+    `state`: ok; waiting (no run yet, and none due yet since the scheduler or the connection started);
+    retrying (the last run failed, the last success is recent); late (no success for two intervals, or
+    the first run overdue)."""
 
     job: str
     label: str
     interval: timedelta
     last_ok: JobRun | None
     last_run: JobRun | None
-    late: bool
+    state: str = "ok"
+    due_by: datetime | None = None  # waiting: when the first run should have happened
+
+    @property
+    def late(self) -> bool:
+        """True when the job needs a person to look at it."""
+        return self.state == "late"
 
 
-def job_health(organisation_id: int, config, now: datetime | None = None) -> list[JobHealth]:
-    """Last successful run per job, and whether it has not succeeded for two intervals."""
+@dataclass
+class SchedulerState:
+    """Whether a scheduler holds the lease: `running`, since `started_at`; `ever` when one ever did."""
+
+    running: bool
+    started_at: datetime | None
+    ever: bool
+
+
+def scheduler_state(now: datetime | None = None) -> SchedulerState:
+    """The lease row read once: is a scheduler running, and since when."""
     now = now or utcnow()
+    lease = db.session.get(SchedulerLease, "scheduler")
+    if lease is None:
+        return SchedulerState(False, None, False)
+    running = lease.holder is not None and lease.expires_at is not None and as_utc(lease.expires_at) > now
+    return SchedulerState(running, as_utc(lease.acquired_at) if lease.acquired_at else None, True)
+
+
+def grace(interval: timedelta) -> timedelta:
+    """How late a run may be before it is a problem: a tenth of the interval, at least a minute."""
+    return max(timedelta(minutes=1), interval / 10)
+
+
+def job_health(organisation_id: int, config, now: datetime | None = None, *,
+               waiting_since: datetime | None = None, scheduler: SchedulerState | None = None) -> list[JobHealth]:
+    """Each job's last run and success, and its state. A job that has not succeeded since the scheduler
+    started (or, for jobs run per organisation, since `waiting_since`: the connection) is waiting, not
+    late, until one interval and a grace have passed."""
+    now = now or utcnow()
+    scheduler = scheduler or scheduler_state(now)
     out = []
     for spec in registry().jobs:
         base = select(JobRun).where(JobRun.job == spec.id, _scope(organisation_id)).order_by(
             JobRun.id.desc()).limit(1)
         last_ok = db.session.scalar(base.where(JobRun.status == "ok"))
-        last_run = db.session.scalar(base)
-        since = as_utc(last_ok.finished_at) if last_ok and last_ok.finished_at else None
-        interval = spec.interval(config)
-        out.append(JobHealth(spec.id, spec.label, interval, last_ok, last_run,
-                             late=since is None or now - since > 2 * interval))
+        last_run = db.session.scalar(base.where(JobRun.status.in_(("ok", "failed"))))
+        health = JobHealth(spec.id, spec.label, spec.interval(config), last_ok, last_run)
+        starts = [scheduler.started_at, as_utc(waiting_since) if waiting_since and spec.targets else None]
+        health.state, health.due_by = _state(health, max((t for t in starts if t), default=None), now)
+        out.append(health)
     return out
+
+
+def _state(health: JobHealth, started: datetime | None, now: datetime) -> tuple[str, datetime | None]:
+    interval = health.interval
+    succeeded = as_utc(health.last_ok.finished_at) if health.last_ok and health.last_ok.finished_at else None
+    failed_last = health.last_run is not None and health.last_run.status == "failed"
+    if succeeded is not None and now - succeeded <= 2 * interval:
+        return ("retrying" if failed_last else "ok"), None
+    if succeeded is not None and (started is None or succeeded >= started):
+        return "late", None
+    if started is None:
+        return "waiting", None  # nothing has started that would run it (the scheduler's state says why)
+    due_by = started + interval + grace(interval)
+    return ("waiting" if now <= due_by else "late"), due_by

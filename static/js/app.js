@@ -7,6 +7,7 @@
 //                             shows its [data-unanswered-panel] instead, to go back or to go ahead.
 //   data-countdown-to="ISO"   the time left until then, every second, against the server's clock
 //                             (data-countdown-now); at zero the [data-countdown-done] beside it shows.
+//   data-copy="text"          on a button: copy the text (a tag to paste into Lever), then say so.
 (function () {
   "use strict";
 
@@ -17,6 +18,32 @@
       event.stopImmediatePropagation();
     }
   }, true);
+
+  // -- copy a tag -----------------------------------------------------------------------------------
+
+  function selectText(button) {
+    var code = button.parentElement && button.parentElement.querySelector("code");
+    if (code && window.getSelection) {
+      var range = document.createRange();
+      range.selectNodeContents(code);
+      window.getSelection().removeAllRanges();
+      window.getSelection().addRange(range);
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element ? event.target.closest("button[data-copy]") : null;
+    if (!button) {
+      return;
+    }
+    var text = button.getAttribute("data-copy");
+    var done = function () { button.textContent = "Copied"; };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () { selectText(button); });
+    } else {
+      selectText(button);  // without clipboard access the tag is selected, ready for Ctrl+C
+    }
+  });
 
   // -- tables that scroll sideways ----------------------------------------------------------------
 

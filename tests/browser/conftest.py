@@ -42,14 +42,21 @@ class Servers:
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory):
+def server_env() -> dict:
+    """Extra environment for the module's servers (a module overrides this fixture to shorten intervals)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory, server_env):
     """`make run`'s data in a temporary directory (db upgrade, demo load), the sandbox, and the dashboard as
     production runs it: a web process, a `flask worker` and a `flask scheduler`."""
     tmp = tmp_path_factory.mktemp("browser")
     port, sandbox_port = free_port(), free_port()
     env = {**os.environ, "FLASK_APP": "wsgi.py", "PORT": str(port), "SANDBOX_PORT": str(sandbox_port),
            "DATABASE_URL": f"sqlite:///{tmp / 'dashboard.db'}", "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-           "SECRET_KEY": "browser-tests-secret", "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode()}
+           "SECRET_KEY": "browser-tests-secret", "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+           **server_env}
     env.pop("TEST_DATABASE_URL", None)
     flask = [sys.executable, "-m", "flask"]
     for command in (["db", "upgrade"], ["demo", "load"]):

@@ -98,21 +98,21 @@ def test_connect_invite_take_evaluate_and_see_results(servers, browser, page):
     expect(row).to_contain_text("Completed")
     expect(row).to_contain_text(re.compile(r"\d+%"))
     expect(row).to_contain_text(re.compile(r"[1-4] - (Strong )?(No )?Hire"))
-    shoot(page, "candidates", docs=True)
+    shoot(page, "candidates-completed")
     row.locator("a.cand-name").click()
     expect(page.locator("h1")).to_contain_text("Grace Hopper")
     expect(page.locator("#candidate-sync")).to_contain_text(re.compile("invit", re.IGNORECASE))
-    shoot(page, "candidate", docs=True)
+    shoot(page, "candidate-results", docs=True)
     page.goto(f"{base}/lever/")
     expect(page.locator("figure.funnel", has_text="Data Analyst").first.locator("svg")).to_have_attribute(
         "aria-label", re.compile(r"Applied 1, Invited 1, Started 1, Completed 1"))
-    shoot(page, "overview", docs=True)
+    shoot(page, "overview-funnel")
     page.goto(f"{base}/lever/jobs")
     expect(page.locator("main")).to_contain_text("Data Analyst Assessment")
-    shoot(page, "linked-jobs", docs=True)
+    shoot(page, "linked-jobs-linked")
     page.goto(f"{base}/lever/activity")
-    expect(page.locator("main")).to_contain_text("applicationCreated")
-    shoot(page, "activity", docs=True)
+    expect(page.locator("main")).to_contain_text("Application created")
+    shoot(page, "activity-flow")
 
 
 def test_recruiter_sees_no_enable_or_disconnect(servers, page):

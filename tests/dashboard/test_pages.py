@@ -29,7 +29,7 @@ def test_overview_shows_connection_counts_funnel_and_attention(client, dash):
     html = body(client.get("/lever/"))
     assert "<title>Overview" in html
     assert "Connected" in html and dash.connection.lever_account_id in html
-    assert "1 need attention" in html
+    assert "1 needs attention" in html and "Cy Three" in html  # named, with its cause
     assert 'aria-label="Funnel for Data Analyst: Applied 3, Invited 3, Started 2, Completed 1, Passed 1"' in html
     assert "<svg" in html
 
@@ -38,7 +38,7 @@ def test_overview_without_connection_says_what_to_do(client, make_user):
     login(client, make_user("owner"))
     html = body(client.get("/lever/"))
     assert "Not connected" in html and "Organisation settings" in html
-    assert "No candidates yet" in html
+    assert "No applicants yet" in html
 
 
 def test_linked_jobs_resolve_warn_and_suggest(client, dash):
@@ -182,17 +182,17 @@ def test_activity_lists_deliveries_and_failures_with_filters(client, dash):
                                  received_at=utcnow(), state="done"))
     db.session.commit()
     html = body(client.get("/lever/activity"))
-    assert "applicationCreated" in html and "opp-abc" in html and "Lever answered 500" in html
+    assert "Application created" in html and "opp-abc" in html and "Lever answered 500" in html
     assert f"/lever/candidates/{cand.id}" in html
     webhooks_only = body(client.get("/lever/activity?kind=webhooks"))
-    assert "applicationCreated" in webhooks_only and "Lever answered 500" not in webhooks_only
+    assert "Application created" in webhooks_only and "Lever answered 500" not in webhooks_only
     failures_only = body(client.get("/lever/activity?kind=failures"))
-    assert "applicationCreated" not in failures_only and "Lever answered 500" in failures_only
+    assert "Application created" not in failures_only and "Lever answered 500" in failures_only
 
 
 def test_activity_empty_states(client, dash):
     html = body(client.get("/lever/activity"))
-    assert "Nothing has failed" in html and "No deliveries yet" in html
+    assert "Nothing written to Lever or sent yet" in html and "No deliveries yet" in html
 
 
 def test_recruiter_reads_but_sees_no_enable_or_disconnect(client, dash, make_user):

@@ -66,10 +66,7 @@ def test_other_organisations_ids_answer_404(app, client, two_orgs, rule, method,
 
 
 def test_get_routes_write_nothing(app, client, two_orgs):
-    from tests.support.connections import direct_connection
-
-    a, _ = two_orgs
-    direct_connection(a.organisation_id)
+    a, _ = two_orgs  # connected to Lever (make_objects)
     login(client, a.owner)
     db.session.commit()
     for rule, endpoint in GET_RULES:

@@ -111,10 +111,13 @@ class OrgObjects:
 
 def make_objects(organisation_id: int, owner, *, prefix: str) -> OrgObjects:
     """An assessment with parts and questions, a candidate with an attempt, a stored email, a second
-    user and an outbox row, all in one organisation."""
+    user, an outbox row, a Lever connection with an applicant and a failed webhook delivery, all in one
+    organisation."""
     from dashboard.accounts import services as accounts
     from dashboard.attempts import services as attempts
     from dashboard.lever.sync import outbox
+    from dashboard.lever.sync.models import InboxDelivery, LeverOpportunity
+    from tests.support.connections import direct_connection
     from tests.support.platform import analyst_assessment
 
     assessment = analyst_assessment(organisation_id, name=f"{prefix} assessment")
@@ -126,8 +129,18 @@ def make_objects(organisation_id: int, owner, *, prefix: str) -> OrgObjects:
                                      name="Colleague")
     effect = outbox.enqueue(organisation_id=organisation_id, kind="status_tag", key=f"{prefix}-effect",
                             attempt_id=attempt.id, candidate_id=candidate.id)
+    connection = direct_connection(organisation_id)
+    opportunity = LeverOpportunity(organisation_id=organisation_id, connection_id=connection.id,
+                                   lever_id=f"{prefix}-opp", name="Applicant", reason_code="job_not_linked")
+    db.session.add(opportunity)
+    db.session.flush()
+    delivery = InboxDelivery(organisation_id=organisation_id, connection_id=connection.id, token=f"{prefix}-tok",
+                             event="applicationCreated", opportunity_lever_id=opportunity.lever_id,
+                             triggered_at=1, state="failed")
+    db.session.add(delivery)
     db.session.commit()
     ids = {"assessment_id": assessment.id, "part_id": part.id, "question_id": part.questions[0].id,
            "candidate_id": candidate.id, "attempt_id": attempt.id, "message_id": message.id,
-           "user_id": colleague.id, "effect_id": effect.id}
+           "user_id": colleague.id, "effect_id": effect.id, "opportunity_id": opportunity.id,
+           "delivery_id": delivery.id}
     return OrgObjects(organisation_id, owner, ids, attempt.token)

@@ -112,13 +112,6 @@ def page():
     return render_template("lever/connect_page.html")
 
 
-@bp.get("/card")
-@role_required("recruiter")
-def card():
-    """The card alone (htmx refresh)."""
-    return render_template("lever/_card.html")
-
-
 @bp.post("/enable")
 @role_required("admin")
 def enable():
@@ -229,6 +222,11 @@ def save_settings():
     form.set_users(conn.lever_users)
     if not form.validate():
         return render_template("lever/connect_page.html", lever_settings_form=form), 400
+    brand = (form.tag_brand.data or "").strip()
+    unlinked = svc.prefix_change_impact(conn, brand)
+    if unlinked and request.form.get("confirm_prefix") != brand:  # say what it unlinks; save only when confirmed
+        return render_template("lever/connect_page.html", lever_settings_form=form,
+                               lever_prefix_change={"old": conn.tag_brand, "new": brand, "jobs": unlinked}), 409
     return act(lambda: svc.update_settings(conn, current_user.id, perform_as_user_id=form.perform_as_user_id.data,
                                            reuse_days=form.reuse_days.data, tag_brand=form.tag_brand.data),
                settings_url(), "Lever settings saved.")

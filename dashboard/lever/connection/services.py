@@ -7,7 +7,7 @@ Refusals raise `ConnectError` with a message meant for the user.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from flask import current_app
@@ -244,6 +244,24 @@ def refresh_lever_users(conn: LeverConnection, client) -> list[dict]:
 def default_perform_as(users: list[dict]) -> dict | None:
     """The first Super Admin among `users` (None when there is none)."""
     return next((u for u in users if u.get("accessRole", "").lower() == "super admin"), None)
+
+
+# What a change of tag prefix would unlink: the job titles it would leave unlinked. The sync layer knows
+# how tags resolve; the application factory registers its function here (`register_prefix_impact`).
+PREFIX_IMPACT: dict[str, Callable[[LeverConnection, str], list[str]]] = {}
+
+
+def register_prefix_impact(impact: Callable[[LeverConnection, str], list[str]]) -> None:
+    """Let the settings form ask which linked jobs a new tag prefix would unlink."""
+    PREFIX_IMPACT["impact"] = impact
+
+
+def prefix_change_impact(conn: LeverConnection, tag_brand: str) -> list[str]:
+    """Titles of the linked jobs that `tag_brand` as the prefix would unlink (none when unchanged)."""
+    brand = (tag_brand or "").strip()
+    if not brand or brand == (conn.tag_brand or "Alooba") or "impact" not in PREFIX_IMPACT:
+        return []
+    return PREFIX_IMPACT["impact"](conn, brand)
 
 
 def update_settings(conn: LeverConnection, user_id: int, *, perform_as_user_id: str, reuse_days: int,

@@ -26,8 +26,8 @@ from dashboard.lever.api.errors import (
 )
 from dashboard.lever.connection import scopes
 from dashboard.lever.connection.clients import client_for
-from dashboard.lever.connection.models import LeverConnection
-from dashboard.lever.sync import history, reads, rules
+from dashboard.lever.connection.models import EVENT_LABELS, LeverConnection
+from dashboard.lever.sync import history, reads, repairs, rules
 from dashboard.lever.sync.models import InboxDelivery
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,8 @@ def process_delivery(delivery: InboxDelivery) -> None:
         line = history.record(delivery.organisation_id, "decision", "Resync: reading the opportunity from Lever.",
                               outcome="info")
     else:
-        line = history.record(delivery.organisation_id, "webhook", f"Webhook {delivery.event} received.")
+        label = EVENT_LABELS.get(delivery.event, delivery.event)
+        line = history.record(delivery.organisation_id, "webhook", f"Webhook “{label}” received.")
     if delivery.event == "candidateDeleted":
         opp = rules.forget_opportunity(connection, delivery.opportunity_lever_id)
     else:
@@ -82,6 +83,8 @@ def process_delivery(delivery: InboxDelivery) -> None:
                                           to_stage_id=delivery.to_stage_id, job_hidden=not job_shown)
             if delivery.event == "resync":
                 rules.repair(opp, data)
+            if not opp.deleted:
+                repairs.mark_repaired(connection, opp, "a resync" if delivery.event == "resync" else "a later webhook")
     if opp is not None:
         line.opportunity_id, line.candidate_id = opp.id, opp.candidate_id
     delivery.state = "done"

@@ -74,6 +74,8 @@ class LeverOpportunity(db.Model):
     __table_args__ = (
         UniqueConstraint("connection_id", "lever_id"),
         Index("ix_lever_opportunities_checked", "connection_id", "last_checked_at"),
+        # Who is held, and why, per job: Needs attention, the backfill count and the list's reason filter.
+        Index("ix_lever_opportunities_organisation_reason", "organisation_id", "reason_code", "posting_lever_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -90,6 +92,10 @@ class LeverOpportunity(db.Model):
     hired: Mapped[bool] = mapped_column(default=False)
     deleted: Mapped[bool] = mapped_column(default=False)
     tags_inherited: Mapped[bool] = mapped_column(default=False)
+    # The decision the rules last took for it (`dashboard.lever.sync.reasons`): a short code for
+    # filters and counts, and the words its sync history uses. None: not decided since these existed.
+    reason_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
     lever_updated_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # Lever's ms timestamp
     first_seen_at: Mapped[datetime] = mapped_column(TS, default=utcnow)
     last_synced_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
@@ -136,6 +142,8 @@ class InboxDelivery(db.Model):
     __table_args__ = (
         UniqueConstraint("connection_id", "token"),
         Index("ix_lever_inbox_pending", "state", "id"),
+        # The deliveries about one opportunity: was a change announced, is a failure since repaired.
+        Index("ix_lever_inbox_opportunity", "connection_id", "opportunity_lever_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -147,7 +155,8 @@ class InboxDelivery(db.Model):
     to_stage_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     triggered_at: Mapped[int] = mapped_column(BigInteger)  # epoch milliseconds
     received_at: Mapped[datetime] = mapped_column(TS, default=utcnow)
-    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending/claimed/done/failed
+    # pending → claimed → done | failed; failed → repaired once a later read applied the opportunity
+    state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_try_at: Mapped[datetime] = mapped_column(TS, default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
@@ -220,3 +229,9 @@ class ReconcileState(db.Model):
     listed_postings: Mapped[list] = mapped_column(JSON, default=list)
     full_pass_requested: Mapped[bool] = mapped_column(default=False)
     last_completed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    # Runs in a row that applied changes no webhook announced, the webhook events those changes
+    # should have come with, and the last inbox id when that was seen (a delivery of one of those
+    # events after it shows the webhooks are back).
+    unannounced_runs: Mapped[int] = mapped_column(default=0, server_default="0")
+    unannounced_events: Mapped[list | None] = mapped_column(JSON, nullable=True, default=list)
+    unannounced_after_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

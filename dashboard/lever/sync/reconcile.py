@@ -18,7 +18,8 @@ from dashboard.jobs.runs import CallCounter
 from dashboard.lever.connection.clients import client_for
 from dashboard.lever.connection.models import LeverConnection
 from dashboard.lever.connection.tokens import ConnectionTokenSource
-from dashboard.lever.sync import catalog, drift, reads, rules
+from dashboard.lever.sync import announced, catalog, drift, reads, rules
+from dashboard.lever.sync import repairs as repairs_module
 from dashboard.lever.sync.models import Effect, Invitation, LeverOpportunity, LeverPosting, ReconcileState
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ def reconcile_opportunities(connection_id: int, counter: CallCounter | None = No
     state = reconcile_state(connection)
     started_ms = int(utcnow().timestamp() * 1000)
     overlap_ms = int(current_app.config.get("RECONCILE_OVERLAP_SECONDS", 300)) * 1000
+    _catalog_read_once(connection, client)
     linked = linked_postings(connection, client)
     full = state.watermark_ms is None or state.full_pass_requested
     effects_before = _effect_count(connection.id)
@@ -111,6 +113,7 @@ def reconcile_opportunities(connection_id: int, counter: CallCounter | None = No
         Invitation.organisation_id == connection.organisation_id)) or 0
     db.session.commit()
     seen = applied = repairs = 0
+    tally = announced.Tally()
     for postings, since in _listings(state, linked, overlap_ms):
         for data, posting_hint in reads.list_candidates(connection, client, postings, since):
             seen += 1
@@ -121,8 +124,10 @@ def reconcile_opportunities(connection_id: int, counter: CallCounter | None = No
                 continue  # already applied at this version (the overlap window)
             had_invitation = known is not None and db.session.scalar(select(Invitation.id).where(
                 Invitation.opportunity_id == known.id).limit(1)) is not None
+            before = announced.snapshot(known)
             opp = rules.apply_opportunity(connection, client, data, source="reconcile", posting_hint=posting_hint)
             applied += 1
+            _after_apply(connection, before, opp, data, started_ms, tally)
             if had_invitation and not _has_pending_writes(opp):
                 repairs += rules.repair(opp, data)
             db.session.commit()
@@ -131,15 +136,34 @@ def reconcile_opportunities(connection_id: int, counter: CallCounter | None = No
     state.listed_postings = sorted(set(state.listed_postings or []) | set(linked))
     state.full_pass_requested = False
     state.last_completed_at = utcnow()
+    announced.record(state, tally)
     db.session.commit()
     checked = drift.check(_connection(connection_id), client)
     invited_after = db.session.scalar(select(func.count(Invitation.id)).where(
         Invitation.organisation_id == connection.organisation_id)) or 0
     changes = {"listed": seen, "applied": applied, "invited": invited_after - invited_before,
                "repairs": repairs, "effects": _effect_count(connection.id) - effects_before,
-               "full": full, **{f"drift_{k}": v for k, v in checked.items()}}
+               "unannounced": tally.unannounced, "full": full, **{f"drift_{k}": v for k, v in checked.items()}}
     db.session.commit()
     return changes
+
+
+def _catalog_read_once(connection: LeverConnection, client) -> None:
+    """A connection's first reconciliation reads the postings and stages first, when the postings job
+    has not yet run for it (it may be minutes away): otherwise no job would look linked."""
+    if catalog.account_cache(connection).postings_refreshed_at is None:
+        catalog.refresh_postings(connection, client)
+        catalog.refresh_stages(connection, client)
+        db.session.commit()
+
+
+def _after_apply(connection, before, opp: LeverOpportunity, data: dict, started_ms: int,
+                 tally: announced.Tally) -> None:
+    """What reconciliation learns from applying one opportunity: a webhook that failed for it is
+    repaired; a change that no webhook announced is counted."""
+    if not opp.deleted:
+        repairs_module.mark_repaired(connection, opp, "reconciliation")
+        announced.check(connection, before, opp, data, started_ms, tally)
 
 
 def refresh_tokens(connection_id: int, counter: CallCounter | None = None) -> dict:

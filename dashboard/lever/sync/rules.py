@@ -23,7 +23,7 @@ from dashboard.extensions import db
 from dashboard.lever.api import shapes
 from dashboard.lever.api.environments import environment_from_config
 from dashboard.lever.connection.models import LeverConnection
-from dashboard.lever.sync import catalog, feedback, history, outbox
+from dashboard.lever.sync import catalog, feedback, history, outbox, reasons
 from dashboard.lever.sync import tags as tag_rules
 from dashboard.lever.sync.models import Effect, FeedbackForm, Invitation, LeverOpportunity, LeverPosting, SyncEvent
 
@@ -81,13 +81,14 @@ def apply_opportunity(connection, client, data: dict, *, source: str, to_stage_i
     if posting is None:
         if job_hidden and not opp.posting_lever_id:
             _note(opp, "decision", APPLICATIONS_HIDDEN, "waiting", once=True)
-        elif is_new:
-            _note(opp, "decision", "Not linked: the opportunity has no job posting.", "info")
+        elif reasons.decide(opp, "no_posting", reasons.NO_POSTING) or is_new:
+            _note(opp, "decision", reasons.NO_POSTING, "info")
         return opp
     res = catalog.resolve_posting(connection, posting, client)
     if not res.linked:
-        if is_new:
-            _note(opp, "decision", f"Not linked: job “{posting.text}” has no assessment tag.", "info")
+        code, reason = reasons.unlinked(posting.text, res)
+        if reasons.decide(opp, code, reason) or is_new:
+            _note(opp, "decision", reason, "info")
         return opp
     inherited = None
     if not opp.tags_inherited:
@@ -120,23 +121,23 @@ def _decide(connection, client, opp: LeverOpportunity, res, data: dict, source: 
     hired_now = source == "candidateHired"
     if opp.archived:
         cancel_open_invitations(opp, "archived in Lever")
+        reasons.decide(opp, "archived", reasons.ARCHIVED)
         if is_new or source != "reconcile":
-            _note(opp, "decision", "Not invited: the opportunity is archived.", "info")
+            _note(opp, "decision", reasons.ARCHIVED, "info")
         return
     if opp.hired:
+        reasons.decide(opp, "hired", reasons.HIRED)
         if hired_now:
             _note(opp, "decision", "Hired in Lever: reminders stopped.", "info")
         return
     trigger = "application"
     if res.waits_for_stage:
         wanted = " or ".join(f"“{s}”" for s in res.stage_names)
-        if res.blocked:
-            _note(opp, "decision", f"Waiting: stage {wanted} does not exist in Lever; fix the job's tag.",
-                  "waiting", once=True)
-            return
-        reached = opp.stage_lever_id in res.stage_ids or (to_stage_id in res.stage_ids)
+        reached = not res.blocked and (opp.stage_lever_id in res.stage_ids or to_stage_id in res.stage_ids)
         if not reached:
-            _note(opp, "decision", f"Waiting for stage {wanted}.", "waiting", once=True)
+            code, reason = reasons.stage_wait(wanted, res.blocked)
+            reasons.decide(opp, code, reason)
+            _note(opp, "decision", reason, "waiting", once=True)
             return
         names = catalog.stage_names(connection)
         trigger = f"reached stage “{names.get(opp.stage_lever_id) or names.get(to_stage_id, '?')}”"
@@ -144,6 +145,14 @@ def _decide(connection, client, opp: LeverOpportunity, res, data: dict, source: 
         return
     for assessment_id in res.assessment_ids:
         invite(connection, opp, assessment_id, trigger)
+    _decided_invited(opp)
+
+
+def _decided_invited(opp: LeverOpportunity) -> None:
+    """After the invitations: invited (or a reused result), unless none could be made."""
+    reused = list(db.session.scalars(select(Invitation.reused).where(Invitation.opportunity_id == opp.id)))
+    if reused:
+        reasons.decide(opp, *reasons.invited(all(reused)))
 
 
 BACKFILL_WAITING = "Waiting for the backfill decision: in Lever before the connection was made."
@@ -173,8 +182,10 @@ def _held_for_backfill(connection, opp: LeverOpportunity, data: dict, by_stage: 
     if when is None or when >= int(as_utc(connection.connected_at).timestamp() * 1000):
         return False
     if connection.backfill_decision == "new_only":
+        reasons.decide(opp, "backfill_skipped", BACKFILL_SKIPPED)
         _note(opp, "decision", BACKFILL_SKIPPED, "info", once=True)
     else:
+        reasons.decide(opp, "backfill_held", BACKFILL_WAITING)
         _note(opp, "decision", BACKFILL_WAITING, "waiting", once=True)
     return True
 
@@ -185,8 +196,9 @@ def invite(connection, opp: LeverOpportunity, assessment_id: int, trigger: str) 
         Invitation.opportunity_id == opp.id, Invitation.assessment_id == assessment_id))
     if existing is not None:
         return None
-    if not opp.email:
-        _note(opp, "failure", "Not invited: the candidate has no email address in Lever.", "failed", once=True)
+    if not reasons.usable_email(opp.email):
+        reasons.decide(opp, "email_unusable", reasons.no_email(opp.email))
+        _note(opp, "failure", reasons.no_email(opp.email), "failed", once=True)
         return None
     candidate = attempts.find_or_create_candidate(opp.organisation_id, opp.email, opp.name or opp.email)
     opp.candidate_id = candidate.id

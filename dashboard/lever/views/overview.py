@@ -1,22 +1,20 @@
-"""Queries behind the overview, linked-jobs and activity pages."""
+"""Queries behind the Overview: counts and funnels (briefly cached), what waits, and the contexts of the
+Sync now, postings refresh, backfill and scheduler health partials."""
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import case, func, select
 
-from dashboard.assessments.models import Assessment
 from dashboard.attempts.models import Attempt
 from dashboard.extensions import db
-from dashboard.jobs.runs import job_health, latest_requested, recent_runs, requested_in_progress
+from dashboard.jobs.registry import registry
+from dashboard.jobs.runs import job_health, latest_requested, requested_in_progress, scheduler_state
 from dashboard.lever.connection.services import get_connection
-from dashboard.lever.sync import catalog
 from dashboard.lever.sync import services as sync_services
-from dashboard.lever.sync import tags as tag_rules
 from dashboard.lever.sync.jobs import SYNC_JOBS
 from dashboard.lever.sync.models import (
     Effect,
@@ -26,47 +24,7 @@ from dashboard.lever.sync.models import (
     LeverOpportunity,
     LeverPosting,
 )
-
-
-@dataclass
-class JobRow:
-    """One posting as the linked-jobs page shows it."""
-
-    posting: LeverPosting
-    assessments: list[str]
-    trigger: str
-    warnings: list[str]
-    counts: dict = field(default_factory=dict)
-
-
-def jobs(connection) -> tuple[list[JobRow], list[LeverPosting]]:
-    """(postings with one of our tags, with what they resolve to; postings without any)."""
-    brand = connection.tag_brand or "Alooba"
-    postings = db.session.scalars(select(LeverPosting).where(
-        LeverPosting.connection_id == connection.id).order_by(LeverPosting.text)).all()
-    names = dict(db.session.execute(select(Assessment.id, Assessment.name).where(
-        Assessment.organisation_id == connection.organisation_id)).all())
-    counts = _counts_by_posting(connection.organisation_id)
-    published, others = catalog.assessment_names(connection.organisation_id)  # once, not per posting
-    stages: dict[str, str] | None = None
-    linked, untagged = [], []
-    for posting in postings:
-        parsed = tag_rules.parse_posting_tags(brand, posting.tags or [])
-        if not (parsed.assessment_names or parsed.stage_names or parsed.malformed):
-            untagged.append(posting)
-            continue
-        if parsed.stage_names and stages is None:
-            stages = catalog.stage_map(connection)
-        res = tag_rules.resolve(parsed, published, others, stages if parsed.stage_names else {})
-        if res.waits_for_stage:
-            stages = " or ".join(f"“{s}”" for s in res.stage_names)
-            trigger = f"at stage {stages}" + (" (stage not found)" if res.blocked else "")
-        else:
-            trigger = "on application"
-        linked.append(JobRow(posting, [names.get(i, "?") for i in res.assessment_ids], trigger, res.warnings,
-                             counts.get(posting.lever_id, {})))
-    return linked, untagged
-
+from dashboard.mail.models import MailMessage
 
 COUNTED_STATUSES = ("invited", "in_progress", "completed", "expired", "cancelled")
 _AGGREGATES: dict[tuple, tuple[float, tuple, object]] = {}
@@ -106,8 +64,8 @@ def status_sums():
     return [func.sum(case((Attempt.status == status, 1), else_=0)) for status in COUNTED_STATUSES]
 
 
-def _counts_by_posting(organisation_id: int) -> dict[str, dict[str, int]]:
-    """Invitations per posting and attempt status, in one pass ordered by the posting index."""
+def counts_by_posting(organisation_id: int) -> dict[str, dict[str, int]]:
+    """Invitations per posting and attempt status, in one pass ordered by the posting index (briefly cached)."""
     return cached_aggregate("counts_by_posting", organisation_id, lambda: _read_counts_by_posting(organisation_id))
 
 
@@ -121,17 +79,9 @@ def _read_counts_by_posting(organisation_id: int) -> dict[str, dict[str, int]]:
     return {row[0]: {s: int(n or 0) for s, n in zip(COUNTED_STATUSES, row[1:], strict=True)} for row in rows}
 
 
-def tag_suggestions(organisation_id: int, connection) -> list[str]:
-    """The tag to copy for each published assessment."""
-    brand = (connection.tag_brand if connection else None) or "Alooba"
-    names = db.session.scalars(select(Assessment.name).where(
-        Assessment.organisation_id == organisation_id, Assessment.status == "published")
-        .order_by(Assessment.name)).all()
-    return [f"{brand} Assessment - {name}" for name in names]
-
-
 def funnels(organisation_id: int) -> list[dict]:
-    """Per linked job: applied → invited → started → completed → passed."""
+    """Per job: applied (every applicant the integration has seen on it) → invited → started → completed
+    → passed, and how many were not invited."""
     return cached_aggregate("funnels", organisation_id, lambda: _read_funnels(organisation_id))
 
 
@@ -139,14 +89,14 @@ def _read_funnels(organisation_id: int) -> list[dict]:
     applied = dict(db.session.execute(
         select(LeverOpportunity.posting_lever_id, func.count(LeverOpportunity.id))
         .where(LeverOpportunity.organisation_id == organisation_id, LeverOpportunity.deleted.is_(False),
-               LeverOpportunity.tags_inherited.is_(True))
+               LeverOpportunity.posting_lever_id.is_not(None))
         .group_by(LeverOpportunity.posting_lever_id)).all())
     started = case((Attempt.status.in_(("in_progress", "completed")), 1), else_=0)
     completed = case((Attempt.status == "completed", 1), else_=0)
     passed = case(((Attempt.status == "completed") & (Attempt.final_score >= Attempt.passing_score), 1), else_=0)
     rows = db.session.execute(  # aggregated in the database: one row per job, never one per candidate
         select(LeverOpportunity.posting_lever_id, func.count(Invitation.id), func.sum(started),
-               func.sum(completed), func.sum(passed))
+               func.sum(completed), func.sum(passed), func.count(func.distinct(LeverOpportunity.id)))
         .join(Invitation, Invitation.opportunity_id == LeverOpportunity.id)
         .join(Attempt, Attempt.id == Invitation.attempt_id)
         .where(LeverOpportunity.organisation_id == organisation_id, LeverOpportunity.deleted.is_(False))
@@ -156,66 +106,85 @@ def _read_funnels(organisation_id: int) -> list[dict]:
     out: dict[str, dict] = {}
     for posting_id, count in applied.items():
         out[posting_id] = {"posting_id": posting_id, "job": titles.get(posting_id, posting_id), "applied": count,
-                           "invited": 0,
-                           "started": 0, "completed": 0, "passed": 0}
-    for posting_id, invited, n_started, n_completed, n_passed in rows:
+                           "invited": 0, "started": 0, "completed": 0, "passed": 0, "not_invited": count}
+    for posting_id, invited, n_started, n_completed, n_passed, opportunities in rows:
         f = out.setdefault(posting_id, {"posting_id": posting_id, "job": titles.get(posting_id, posting_id),
-                                        "applied": 0})
+                                        "applied": 0, "not_invited": 0})
         f.update(invited=invited, started=int(n_started or 0), completed=int(n_completed or 0),
-                 passed=int(n_passed or 0))
+                 passed=int(n_passed or 0), not_invited=max(0, f["applied"] - opportunities))
     return sorted(out.values(), key=lambda f: f["job"])
 
 
 def health(organisation_id: int, connection) -> dict:
-    """Last webhook per event, queue depth and failures, for the overview card."""
+    """Last webhook per event, what waits for the worker (in words) and the last reconciliation."""
     last = dict(db.session.execute(select(InboxDelivery.event, func.max(InboxDelivery.received_at)).where(
         InboxDelivery.organisation_id == organisation_id).group_by(InboxDelivery.event)).all())
-    pending = db.session.scalar(select(func.count(Effect.id)).where(
-        Effect.organisation_id == organisation_id, Effect.state.in_(("pending", "claimed")))) or 0
     cache = db.session.get(LeverAccountCache, connection.id) if connection else None
-    return {"last_webhook": last, "pending": pending,
+    return {"last_webhook": last, "waiting": waiting_work(organisation_id),
             "last_reconciled": cache.postings_refreshed_at if cache else None}
 
 
-ACTIVITY_KINDS = ("", "webhooks", "failures", "scheduler")
-DELIVERY_STATES = ("pending", "claimed", "done", "failed")
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
 
 
-def activity(organisation_id: int, kind: str = "", limit: int = 100, delivery_state: str = "") -> dict:
-    """Recent deliveries, outbox rows needing a person and scheduler runs (each bounded by `limit`)."""
-    deliveries = []
-    if kind in ("", "webhooks"):
-        query = select(InboxDelivery).where(InboxDelivery.organisation_id == organisation_id)
-        if delivery_state in DELIVERY_STATES:
-            query = query.where(InboxDelivery.state == delivery_state)
-        deliveries = db.session.scalars(query.order_by(InboxDelivery.id.desc()).limit(limit)).all()
-    failures = []
-    if kind in ("", "failures"):
-        failures = db.session.scalars(select(Effect).where(
-            Effect.organisation_id == organisation_id, Effect.state.in_(("dead", "needs_decision")))
-            .order_by(Effect.id.desc()).limit(limit)).all()
-    runs = recent_runs(organisation_id, limit) if kind in ("", "scheduler") else []
-    return {"deliveries": deliveries, "failures": failures, "runs": runs}
+def waiting_work(organisation_id: int) -> list[str]:
+    """What waits for the worker, in words ("2 Lever writes", "1 invitation email", "3 webhooks")."""
+    kinds = dict(db.session.execute(select(Effect.kind, func.count(Effect.id)).where(
+        Effect.organisation_id == organisation_id, Effect.state.in_(("pending", "claimed")))
+        .group_by(Effect.kind)).all())
+    emails = kinds.pop("send_invitation", 0)
+    writes = sum(kinds.values())
+    deliveries = db.session.scalar(select(func.count(InboxDelivery.id)).where(
+        InboxDelivery.organisation_id == organisation_id, InboxDelivery.state.in_(("pending", "claimed")))) or 0
+    mail = db.session.scalar(select(func.count(MailMessage.id)).where(
+        MailMessage.organisation_id == organisation_id, MailMessage.status.in_(("queued", "sending")))) or 0
+    out = []
+    if deliveries:
+        out.append(_plural(deliveries, "webhook delivery to process", "webhook deliveries to process"))
+    if writes:
+        out.append(_plural(writes, "write to Lever", "writes to Lever"))
+    if emails + mail:
+        out.append(_plural(emails + mail, "email to send", "emails to send"))
+    return out
 
 
 def sync_now_context(organisation_id: int, viewer) -> dict:
     """Context of `lever/_sync_now.html`: `sync_running`, `sync_runs` (latest requested run per job),
-    `can_sync` (admin or owner), `connected`."""
+    `can_sync` (admin or owner), `connected`, `sync_error` (None)."""
     connection = get_connection(organisation_id)
-    return {"sync_running": requested_in_progress(organisation_id),
+    return {"sync_running": requested_in_progress(organisation_id, SYNC_JOBS),
             "sync_runs": latest_requested(organisation_id, SYNC_JOBS),
-            "can_sync": viewer.has_role("admin"),
+            "can_sync": viewer.has_role("admin"), "sync_error": None,
             "connected": connection is not None and connection.status == "connected"}
 
 
+def refresh_context(organisation_id: int, viewer) -> dict:
+    """Context of `lever/_refresh_postings.html`: the latest requested postings refresh and whether one
+    is queued or running, `can_refresh` (admin or owner), `refresh_error` (None), `postings_interval`."""
+    runs = latest_requested(organisation_id, ("postings",))
+    minutes = max(1, round(registry().by_id["postings"].interval(current_app.config).total_seconds() / 60))
+    return {"refresh_run": runs[0] if runs else None,
+            "refresh_running": requested_in_progress(organisation_id, ("postings",)),
+            "can_refresh": viewer.has_role("admin"), "refresh_error": None,
+            "postings_interval": f"{minutes} minute{'s' if minutes != 1 else ''}"}
+
+
 def scheduler_health_context(organisation_id: int, config) -> dict:
-    """Context of `lever/_scheduler_health.html`: `scheduler_health` (a list of JobHealth)."""
-    return {"scheduler_health": job_health(organisation_id, config)}
+    """Context of `lever/_scheduler_health.html`: `scheduler_health` (JobHealth per job) and `scheduler`
+    (is one running, since when). Jobs run per organisation wait for their first run from the connection."""
+    connection = get_connection(organisation_id)
+    scheduler = scheduler_state()
+    since = connection.connected_at if connection is not None and connection.is_connected else None
+    return {"scheduler_health": job_health(organisation_id, config, waiting_since=since, scheduler=scheduler),
+            "scheduler": scheduler}
 
 
 def backfill_context(organisation_id: int, viewer) -> dict:
-    """Context of `lever/_backfill.html`: `connection`, `backfill_waiting` (opportunities held),
-    `can_decide` (admin or owner)."""
+    """Context of `lever/_backfill.html`: `connection`, `backfill_waiting` (opportunities held) and
+    `backfill_since`, `can_decide` (admin or owner), `backfill_error` (None), `backfill_decided` (False:
+    True only in the answer to the decision)."""
     return {"connection": get_connection(organisation_id),
             "backfill_waiting": sync_services.backfill_waiting(organisation_id),
-            "can_decide": viewer.has_role("admin")}
+            "backfill_since": sync_services.backfill_since(organisation_id),
+            "can_decide": viewer.has_role("admin"), "backfill_error": None, "backfill_decided": False}

@@ -1,7 +1,8 @@
-""""Sync now", the backfill decision and the scheduled jobs' health (under /lever, on the Overview).
+""""Sync now", the postings refresh, the backfill decision and the scheduled jobs' health (under /lever).
 
-"Sync now" queues the postings and opportunities jobs; a worker performs them and the partial
-polls the recorded runs with htmx until they finish. Nothing runs in the web process.
+"Sync now" queues the postings and opportunities jobs, Refresh (on Linked jobs) the postings job; a
+worker performs them and the partials poll the recorded runs with htmx until they finish. Nothing runs
+in the web process.
 """
 
 from __future__ import annotations
@@ -13,7 +14,12 @@ from dashboard.core.auth import role_required
 from dashboard.core.boundary import attempt
 from dashboard.core.htmx import partial_or_redirect
 from dashboard.lever.sync import services
-from dashboard.lever.views.overview import backfill_context, scheduler_health_context, sync_now_context
+from dashboard.lever.views.overview import (
+    backfill_context,
+    refresh_context,
+    scheduler_health_context,
+    sync_now_context,
+)
 
 bp = Blueprint("lever_sync", __name__, url_prefix="/lever")
 
@@ -26,8 +32,8 @@ def sync_now():
     outcome = attempt(lambda: services.request_sync(org_id, current_user.id))
     note = ("Sync queued: a worker reads Lever now.", "success") if outcome.ok else (str(outcome.error), "error")
     return partial_or_redirect("lever/_sync_now.html", url_for("lever.overview"), 200 if outcome.ok else 409,
-                               note=note, sync_error=None if outcome.ok else note[0],
-                               **sync_now_context(org_id, current_user))
+                               note=note, **{**sync_now_context(org_id, current_user),
+                                             "sync_error": None if outcome.ok else note[0]})
 
 
 @bp.route("/sync-now/status")
@@ -37,10 +43,31 @@ def sync_status():
     return render_template("lever/_sync_now.html", **sync_now_context(current_user.organisation_id, current_user))
 
 
+@bp.route("/jobs/refresh", methods=["POST"])
+@role_required("admin")
+def refresh_postings():
+    """Queue a re-read of the postings (their tags) and stages."""
+    org_id = current_user.organisation_id
+    outcome = attempt(lambda: services.request_postings_refresh(org_id, current_user.id))
+    note = ("Refresh queued: a worker reads the postings now.", "success") if outcome.ok \
+        else (str(outcome.error), "error")
+    return partial_or_redirect("lever/_refresh_postings.html", url_for("lever.jobs"), 200 if outcome.ok else 409,
+                               note=note, **{**refresh_context(org_id, current_user),
+                                             "refresh_error": None if outcome.ok else note[0]})
+
+
+@bp.route("/jobs/refresh/status")
+@role_required("recruiter")
+def refresh_status():
+    """The refresh partial (polled by htmx while a refresh is queued or running)."""
+    return render_template("lever/_refresh_postings.html",
+                           **refresh_context(current_user.organisation_id, current_user))
+
+
 @bp.route("/scheduler-health")
 @role_required("recruiter")
 def scheduler_health():
-    """The scheduled jobs' health partial."""
+    """The scheduled jobs' health partial (refreshed by htmx on the Overview)."""
     return render_template("lever/_scheduler_health.html",
                            **scheduler_health_context(current_user.organisation_id, current_app.config))
 
@@ -55,6 +82,8 @@ def backfill():
                                                        request.form.get("decision", "")))
     note = (f"Saved: {services.BACKFILL_DECISIONS[outcome.result.backfill_decision]}.", "success") if outcome.ok \
         else (str(outcome.error), "error")
-    return partial_or_redirect("lever/_backfill.html", url_for("lever.overview"), 200 if outcome.ok else 400,
-                               note=note, backfill_error=None if outcome.ok else note[0],
-                               **backfill_context(org_id, current_user))
+    back = request.form.get("back") == "attention"
+    return partial_or_redirect("lever/_backfill.html", url_for("lever.attention" if back else "lever.overview"),
+                               200 if outcome.ok else 400, note=note,
+                               **{**backfill_context(org_id, current_user),
+                                  "backfill_error": None if outcome.ok else note[0], "backfill_decided": outcome.ok})

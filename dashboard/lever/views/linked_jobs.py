@@ -1,0 +1,112 @@
+"""The linked-jobs read model: every posting with what its tags resolve to, its tag problems (near misses
+made visible), counts per job, and what a change of tag prefix would unlink."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from dashboard.assessments.models import Assessment
+from dashboard.extensions import db
+from dashboard.lever.sync import catalog, tag_match
+from dashboard.lever.sync import tags as tag_rules
+from dashboard.lever.sync.models import LeverPosting
+
+CLOSED_STATES = ("closed", "archived")  # postings nobody applies to: their tags need nobody's attention
+
+
+@dataclass
+class TagView:
+    """One tag of a posting as the page shows it: its characters with the invisible ones marked, and
+    the problem it has (None when it is fine or not ours)."""
+
+    text: str
+    segments: list[tag_match.Segment]
+    problem: tag_rules.TagProblem | None = None
+    ours: bool = False
+
+
+@dataclass
+class JobRow:
+    """One posting as the linked-jobs page shows it."""
+
+    posting: LeverPosting
+    assessments: list[str]
+    trigger: str
+    linked: bool
+    problems: list[tag_rules.TagProblem]
+    tags: list[TagView]
+    counts: dict = field(default_factory=dict)
+
+    @property
+    def warnings(self) -> list[str]:
+        """The problems in words."""
+        return [p.message for p in self.problems]
+
+
+def _tag_views(brand: str, posting: LeverPosting, problems: list[tag_rules.TagProblem]) -> list[TagView]:
+    by_tag = {p.tag: p for p in problems}
+    prefix = f"{brand} Assessment"
+    return [TagView(t, tag_match.visible(t), by_tag.get(t), t.startswith(prefix) or t in by_tag)
+            for t in posting.tags or [] if isinstance(t, str)]
+
+
+def rows(connection, counts: dict[str, dict] | None = None) -> tuple[list[JobRow], list[LeverPosting]]:
+    """(postings with one of our tags or a tag problem, resolved; postings without any)."""
+    brand = connection.tag_brand or "Alooba"
+    postings = db.session.scalars(select(LeverPosting).where(
+        LeverPosting.connection_id == connection.id).order_by(LeverPosting.text)).all()
+    names = dict(db.session.execute(select(Assessment.id, Assessment.name).where(
+        Assessment.organisation_id == connection.organisation_id)).all())
+    published, others = catalog.assessment_names(connection.organisation_id)  # once, not per posting
+    stages = catalog.stage_map(connection)
+    linked, untagged = [], []
+    for posting in postings:
+        parsed = tag_rules.parse_posting_tags(brand, posting.tags or [])
+        res = tag_rules.resolve(parsed, published, others, stages if parsed.stage_names else {})
+        if not (parsed.assessment_names or parsed.stage_names or res.problems):
+            untagged.append(posting)
+            continue
+        if not res.linked:
+            trigger = "not linked"
+        elif res.waits_for_stage:
+            wanted = " or ".join(f"“{s}”" for s in res.stage_names)
+            trigger = f"at stage {wanted}" + (" (stage not found)" if res.blocked else "")
+        else:
+            trigger = "on application"
+        linked.append(JobRow(posting, [names.get(i, "?") for i in res.assessment_ids], trigger, res.linked,
+                             res.problems, _tag_views(brand, posting, res.problems),
+                             (counts or {}).get(posting.lever_id, {})))
+    return linked, untagged
+
+
+def problem_rows(connection) -> list[JobRow]:
+    """Open postings whose tags have a problem (a near miss, an unpublished assessment, an unknown stage)."""
+    return [row for row in rows(connection)[0]
+            if row.problems and (row.posting.state or "").lower() not in CLOSED_STATES]
+
+
+def suggestions(organisation_id: int, connection) -> list[str]:
+    """The tag to copy for each published assessment."""
+    brand = (connection.tag_brand if connection else None) or "Alooba"
+    names = db.session.scalars(select(Assessment.name).where(
+        Assessment.organisation_id == organisation_id, Assessment.status == "published")
+        .order_by(Assessment.name)).all()
+    return [tag_rules.assessment_tag(brand, name) for name in names]
+
+
+def prefix_change_impact(connection, new_brand: str) -> list[str]:
+    """Titles of the jobs linked today that `new_brand` as the tag prefix would leave unlinked."""
+    if not new_brand or new_brand == (connection.tag_brand or "Alooba"):
+        return []
+    published, others = catalog.assessment_names(connection.organisation_id)
+    lost = []
+    for posting in db.session.scalars(select(LeverPosting).where(
+            LeverPosting.connection_id == connection.id).order_by(LeverPosting.text)):
+        now = tag_rules.resolve(tag_rules.parse_posting_tags(connection.tag_brand or "Alooba", posting.tags or []),
+                                published, others, {})
+        then = tag_rules.resolve(tag_rules.parse_posting_tags(new_brand, posting.tags or []), published, others, {})
+        if now.linked and not then.linked:
+            lost.append(posting.text)
+    return lost
