@@ -263,11 +263,12 @@ def form_context(organisation_id: int, posting_ids: list[str]) -> dict:
     rows = db.session.scalars(select(LeverJobAutomation).where(
         LeverJobAutomation.connection_id == connection.id,
         LeverJobAutomation.posting_lever_id.in_(posting_ids or [""]))).all()
-    reasons = archive_reasons(connection)
+    reasons, stage_rows = archive_reasons(connection), stages(connection)
     cache = db.session.get(LeverAccountCache, connection.id)  # read only: a page view creates nothing
+    stage_names = {s.lever_id: s.text for s in stage_rows}
+    reason_names = {r.lever_id: r.text for r in reasons}
     return {"connection": connection, "automations": {a.posting_lever_id: a for a in rows},
-            "stages": stages(connection), "reasons": reasons,
+            "stages": stage_rows, "reasons": reasons,
             "reasons_refreshed_at": cache.archive_reasons_refreshed_at if cache else None,
             "blocked": scopes.stage_changes_blocked(connection), "fail_actions": FAIL_ACTIONS,
-            "describe": lambda a: describe(a, {s.lever_id: s.text for s in stages(connection)},
-                                           {r.lever_id: r.text for r in reasons})}
+            "describe": lambda a: describe(a, stage_names, reason_names)}

@@ -162,8 +162,11 @@ def _email_usable(opp: LeverOpportunity, data: dict, assessment_ids: list[int]) 
 
 def not_invited(opp: LeverOpportunity, reason_code: str, summary: str) -> None:
     """An applicant of a linked job who is not invited, and why (`reason_code`, e.g. `email_unusable`):
-    one history line (repeated only when something else was recorded since), shown as needing attention."""
-    _note(opp, "decision", summary[:500], "failed", once=True, detail=f"reason: {reason_code}")
+    one history line, repeated only once another decision was recorded since; shown as needing attention."""
+    last = db.session.scalar(select(SyncEvent.summary).where(
+        SyncEvent.opportunity_id == opp.id, SyncEvent.kind == "decision").order_by(SyncEvent.id.desc()).limit(1))
+    if last != summary[:500]:
+        _note(opp, "decision", summary[:500], "failed", detail=f"reason: {reason_code}")
 
 
 BACKFILL_WAITING = "Waiting for the backfill decision: in Lever before the connection was made."

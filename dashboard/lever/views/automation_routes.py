@@ -6,7 +6,9 @@ The partial `lever/_automation.html` reads its context through the template glob
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+import re
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from dashboard.core.auth import role_required
@@ -14,6 +16,7 @@ from dashboard.core.boundary import act, attempt
 from dashboard.lever.sync import automation
 
 bp = Blueprint("lever_automation", __name__, url_prefix="/lever")
+LEVER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # Lever's ids: UUIDs, and words for built-in records
 
 
 def lever_automation_context(linked) -> dict:
@@ -31,7 +34,9 @@ def _inject():
 @role_required("admin")
 def save(posting_id: str):
     """Set (or turn off) one linked job's stage automation."""
-    back = url_for("lever.jobs") + f"#automation-{posting_id[:64]}"
+    if not LEVER_ID.fullmatch(posting_id):
+        abort(404)
+    back = url_for("lever.jobs") + f"#automation-{posting_id}"
     return act(lambda: automation.save(current_user.organisation_id, posting_id, request.form, current_user.id),
                back, lambda saved: "Stage automation saved." if saved else "Stage automation turned off for this job.")
 
