@@ -3,13 +3,17 @@ dragging back a candidate a recruiter moved, and the moves' own webhooks invite 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from dashboard.accounts.services import find_user_by_email
 from dashboard.assessments.models import Assessment
 from dashboard.assessments.services import publish_assessment
 from dashboard.attempts.models import Attempt, Candidate
+from dashboard.core.clock import utcnow
 from dashboard.extensions import db
+from dashboard.jobs.worker import run_once
 from dashboard.lever.sync import automation
 from dashboard.lever.sync.models import Effect, Invitation, SyncEvent
 from tests.support.attempts import attempt_for, finish_and_evaluate, take
@@ -25,6 +29,17 @@ def _evaluator() -> int:
 
 def _lines(opp_lever_id: str | None = None) -> list[str]:
     return list(db.session.scalars(select(SyncEvent.summary).order_by(SyncEvent.id)))
+
+
+def _hold(*effects) -> None:
+    """Keep queued effects back, as a back-off after a failed try does."""
+    for effect in effects:
+        effect.next_try_at = utcnow() + timedelta(hours=1)
+    db.session.commit()
+
+
+def attempt_opportunity(attempt) -> int:
+    return db.session.scalar(select(Invitation.opportunity_id).where(Invitation.attempt_id == attempt.id))
 
 
 def _again(world, attempt) -> None:
@@ -57,6 +72,63 @@ def test_completion_then_pass_move_the_candidate_once_each(world):
     assert "Lever: moved to stage “Phone Screen” (“Data Analyst Assessment” completed)." in lines
     assert "Lever: moved to stage “On-site” (“Data Analyst Assessment” passed: 100% ≥ pass mark 60%)." in lines
     assert db.session.scalar(select(func.count(Effect.id)).where(Effect.kind == automation.KIND)) == 2
+
+
+def test_a_completion_move_delayed_past_the_final_one_does_not_drag_the_candidate_back(world):
+    reconcile(world)
+    set_automation(world, complete="Phone Screen", passed="On-site")
+    opp = world.apply("Data Analyst", "Dee Delayed", "dee@example.com")
+    world.step(1)
+    attempt = attempt_for("dee@example.com")
+    take(attempt, correct=4)
+    finish_and_evaluate(attempt, 10, _evaluator())  # completed and passed, both moves queued
+    completion = db.session.scalar(select(Effect).where(
+        Effect.idempotency_key == automation.move_key(attempt_opportunity(attempt), attempt.id, "completed")))
+    completion.next_try_at = utcnow() + timedelta(hours=1)  # its first try failed: backing off
+    db.session.commit()
+    for _ in range(5):
+        run_once()
+    assert our_moves(world, opp["id"]) == [world.stages["On-site"]]
+    completion.next_try_at = utcnow()
+    db.session.commit()
+    world.drain()
+    assert our_moves(world, opp["id"]) == [world.stages["On-site"]]
+    assert "Not moved (“Data Analyst Assessment” completed): the final result has already moved the candidate." \
+        in _lines()
+
+
+def test_a_move_whose_answer_was_lost_is_not_taken_for_a_recruiters_move(world):
+    reconcile(world)
+    set_automation(world, complete="Phone Screen", passed="On-site")
+    opp = world.apply("Data Analyst", "Lou Lost", "lou@example.com")
+    world.step(1)
+    attempt = attempt_for("lou@example.com")
+    take(attempt, correct=4)
+    finish_and_evaluate(attempt, 10, _evaluator())
+    moves = {e.payload["outcome"]: e for e in db.session.scalars(select(Effect).where(
+        Effect.kind == automation.KIND))}
+    _hold(moves["completed"], moves["passed"])
+    for _ in range(3):  # the status tag and the feedback
+        run_once()
+    world.app.config.update(LEVER_MAX_SLEEP=0.05)  # the client gives up on the lost answers quickly
+    world.sandbox.admin("POST", "/_admin/faults", {"drop_response_after_write_rate": 1.0})
+    moves["completed"].next_try_at = utcnow()
+    db.session.commit()
+    for _ in range(2):
+        run_once()
+    db.session.refresh(moves["completed"])
+    assert moves["completed"].state == "pending" and moves["completed"].attempts == 1  # made in Lever, answer lost
+    assert world.opportunity(opp["id"])["stage"] == world.stages["Phone Screen"]
+
+    world.sandbox.admin("POST", "/_admin/faults", {"drop_response_after_write_rate": 0.0})
+    moves["completed"].next_try_at = utcnow() + timedelta(hours=1)
+    moves["passed"].next_try_at = utcnow()
+    db.session.commit()
+    for _ in range(3):
+        run_once()
+    assert our_moves(world, opp["id"]) == [world.stages["Phone Screen"], world.stages["On-site"]]
+    world.drain()
+    assert our_moves(world, opp["id"]) == [world.stages["Phone Screen"], world.stages["On-site"]]
 
 
 def test_a_failed_result_archives_with_the_chosen_reason_once(world):

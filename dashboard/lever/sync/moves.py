@@ -3,7 +3,8 @@
 Lever's current stage is read just before the move. The move is made only when the candidate is still
 where the automation expects to find them: the stage of the invitation, or the stage our last move left
 them in, whichever is later. A candidate someone moved in Lever since then stays where they are
-("not moved: the candidate was moved to X by someone in Lever"). A candidate already at the target is
+("not moved: the candidate was moved to X by someone in Lever"); the target of one of our own moves not
+yet confirmed (its answer lost) does not count as such. A candidate already at the target is
 left alone, so a retry after a lost answer moves nothing twice. A 403 is not retried: it is kept on the
 connection ("Reconnect to allow stage changes") and the rest of the sync carries on.
 """
@@ -53,6 +54,17 @@ def _final_move_done(effect: Effect) -> bool:
         Effect.idempotency_key.in_(keys), Effect.state == "done").limit(1)) is not None
 
 
+def _in_flight(effect: Effect, job) -> set[str]:
+    """Targets of the opportunity's other moves tried but not confirmed (a lost answer, a network error
+    after the request went out): Lever may have made them, so finding the candidate there is no sign of
+    a recruiter's move."""
+    lost = db.session.scalars(select(Effect).where(
+        Effect.opportunity_id == effect.opportunity_id, Effect.kind == automation.KIND, Effect.id != effect.id,
+        Effect.attempts > 0, Effect.state.in_(("pending", "claimed")))).all()
+    moves = [automation.move_for(job, (e.payload or {}).get("outcome", "")) for e in lost]
+    return {m.target for m in moves if m is not None and m.kind == "stage"}
+
+
 def perform(effect: Effect, connection, client, opp: LeverOpportunity, perform_as) -> str | None:
     """Make (or decide not to make) one move. Returns the history line of a move made; a move not made
     records its own line (why not) and returns None. `perform_as()` gives the Lever user acting."""
@@ -77,7 +89,7 @@ def perform(effect: Effect, connection, client, opp: LeverOpportunity, perform_a
             return _leave(effect, opp, f"Not moved ({why}): the candidate is already at stage "
                                        f"“{names.get(current, current)}”.")
         expected = expected_stage(opp, attempt.id)
-        if expected and current != expected:
+        if expected and current != expected and current not in _in_flight(effect, job):
             return _leave(effect, opp, f"Not moved ({why}): the candidate was moved to "
                                        f"“{names.get(current, current or '?')}” by someone in Lever.")
         if move.kind == "stage":
