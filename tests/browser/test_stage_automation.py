@@ -89,12 +89,15 @@ def test_an_admin_sets_an_automation_and_a_passing_candidate_reaches_the_stage(s
 
     page.goto(f"{base}/lever/jobs")
     section = page.locator("#stage-automation")
-    job = section.locator(".automation", has=page.locator("h3", has_text=re.compile(r"^Data Analyst$")))
+    job = section.locator("details.automation").filter(
+        has=page.locator("summary strong", has_text=re.compile(r"^Data Analyst$")))
+    job.locator("summary").click()
     job.get_by_label("When the final result passes, move to").select_option(label="On-site")
     job.locator("button:has-text('Save')").click()
     expect(page.locator(".flash")).to_contain_text("Stage automation saved.")
     expect(job.get_by_label("When the final result passes, move to")).to_have_value(
         _stage_id(sandbox, "On-site"))
+    expect(job.locator("summary")).to_contain_text("passed → “On-site”")
     shoot(page, "linked-jobs-stage-automation")
 
     lever = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()

@@ -18,7 +18,8 @@ from dashboard.lever.sync import automation
 from dashboard.lever.sync.models import Effect, Invitation, SyncEvent
 from tests.support.attempts import attempt_for, finish_and_evaluate, take
 from tests.support.automation import archive_calls, our_moves, reason_id, refresh_reasons, set_automation
-from tests.support.sync import DA_TAG, emails_to, reconcile, status_tags
+from tests.support.clients import login
+from tests.support.sync import DA_TAG, DEMO_PASSWORD, emails_to, reconcile, status_tags
 
 DE_TAG = "Alooba Assessment - Data Engineer Assessment"
 
@@ -239,3 +240,17 @@ def test_a_move_into_a_trigger_stage_invites_nobody_twice(world):
     assert db.session.scalar(select(func.count(Invitation.id))) == 2
     assert "Not moved (“Data Engineer Assessment” completed): the candidate is already at stage “On-site”." \
         in _lines()
+
+
+def test_recruiters_see_the_settings_read_only(world):
+    reconcile(world)
+    refresh_reasons(world)
+    set_automation(world, complete="Phone Screen", fail_action="archive", fail_reason="Underqualified")
+    recruiter = world.app.test_client()
+    login(recruiter, find_user_by_email("recruiter@acme.example"), DEMO_PASSWORD)
+    page = recruiter.get("/lever/jobs").get_data(as_text=True)
+    assert "Data Analyst</strong>: completed → “Phone Screen”; failed → archived (“Underqualified”)." in page
+    assert "/automation" not in page and "Refresh archive reasons" not in page
+    job = world.postings["Data Analyst"]
+    assert recruiter.post(f"/lever/jobs/{job}/automation", data={"fail_action": "nothing"}).status_code == 403
+    assert automation.automation_for(world.connection.id, job).fail_action == "archive"
