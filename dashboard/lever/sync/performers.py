@@ -45,7 +45,7 @@ def perform(effect: Effect, client_for) -> str:
         return effect.state
     try:
         if effect.kind == "send_invitation":
-            summary = _send_invitation(effect, opp)
+            summary = _send_invitation(effect)
         else:
             if connection is None or connection.status != "connected":
                 outbox.mark_retry(effect, "Lever is not connected: waiting for a reconnect", count=False,
@@ -100,7 +100,7 @@ def _connection(effect: Effect):
     return db.session.get(LeverConnection, effect.connection_id) if effect.connection_id else None
 
 
-def _send_invitation(effect: Effect, opp: LeverOpportunity | None) -> str | None:
+def _send_invitation(effect: Effect) -> str | None:
     """Send the invitation email; once the mail server took it (or it was stored), the status tag
     can say Invited. A permanent refusal (5xx) is not retried; a temporary one is, with back-off."""
     attempt = db.session.get(Attempt, effect.attempt_id)
@@ -113,8 +113,7 @@ def _send_invitation(effect: Effect, opp: LeverOpportunity | None) -> str | None
         if exc.permanent:
             raise EffectError(f"refused for good, not retried: {exc}", retryable=False) from exc
         raise EffectError(f"email failed: {exc}") from exc
-    if opp is not None and not opp.deleted:
-        rules.enqueue_status(opp)
+    rules.on_attempt_event(attempt.id, feedback=False, status=True)  # every opportunity sharing the attempt
     where = "stored for the Outbox page" if message.status == "stored" else "accepted by the mail server"
     return f"Invitation email to {candidate.email} {where}."
 
