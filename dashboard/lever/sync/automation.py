@@ -172,7 +172,8 @@ def refresh_archive_reasons_for(organisation_id: int) -> tuple[bool, str]:
 
 
 def archive_reasons(connection) -> list[LeverArchiveReason]:
-    """The cached archive reasons, active non-hired ones first."""
+    """The cached archive reasons, active non-hired ones first (a failed result is never archived as
+    hired: only active non-hired reasons can be chosen)."""
     rows = db.session.scalars(select(LeverArchiveReason).where(
         LeverArchiveReason.connection_id == connection.id).order_by(LeverArchiveReason.id)).all()
     return sorted(rows, key=lambda r: (not r.active, r.kind == "hired"))
@@ -216,7 +217,7 @@ def save(organisation_id: int, posting_lever_id: str, form: Mapping[str, str],
     if action == "archive":
         if scopes.stage_changes_blocked(connection) and not archive_reasons(connection):
             raise AutomationError(f"Lever's archive reasons cannot be read: {scopes.RECONNECT_FOR_STAGES}.")
-        active = {r.lever_id for r in archive_reasons(connection) if r.active}
+        active = {r.lever_id for r in archive_reasons(connection) if r.active and r.kind != "hired"}
         if chosen["fail_reason"] not in active:
             raise AutomationError("Choose the archive reason for candidates who fail.")
     automation = automation_for(connection.id, posting.lever_id)
