@@ -135,6 +135,8 @@ def test_a_move_whose_answer_was_lost_is_not_taken_for_a_recruiters_move(world):
 def test_a_failed_result_archives_with_the_chosen_reason_once(world):
     reconcile(world)
     assert refresh_reasons(world).endswith("read from Lever.")
+    assert set_automation(world, fail_action="archive", fail_reason="Hired") == \
+        "Choose the archive reason for candidates who fail."  # a failed result is never archived as a hire
     set_automation(world, complete="Phone Screen", passed="On-site", fail_action="archive",
                    fail_reason="Underqualified")
     opp = world.apply("Data Analyst", "Finn Fail", "finn@example.com")
