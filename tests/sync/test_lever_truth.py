@@ -150,3 +150,19 @@ def test_without_the_new_scope_the_prompt_shows_and_tags_and_feedback_still_sync
     connect(world.client, world.lever)  # every permission again: the prompt goes
     assert 'id="lever-missing-permissions"' not in world.client.get(f"{CONNECT}/").get_data(as_text=True)
     assert 'id="automation-blocked"' not in world.client.get("/lever/jobs").get_data(as_text=True)
+
+
+def test_a_refused_stage_change_shows_the_prompt_until_the_next_consent(world):
+    world.connection.stage_changes_refused = "Forbidden: this user may not move candidates"  # as a 403 leaves it
+    db.session.commit()
+    card = world.client.get(f"{CONNECT}/").get_data(as_text=True)
+    notice = card[card.index('id="lever-missing-permissions"'):]
+    notice = notice[:notice.index("</div>")]
+    assert "Reconnect to allow stage changes: Lever refused one (Forbidden: this user may not move" in notice
+    assert "(missing" not in notice  # every scope was granted: Lever refused it anyway
+    reconcile(world)
+    assert 'id="automation-blocked"' in world.client.get("/lever/jobs").get_data(as_text=True)
+    connect(world.client, world.lever)
+    db.session.expire_all()
+    assert world.connection.stage_changes_refused is None
+    assert 'id="lever-missing-permissions"' not in world.client.get(f"{CONNECT}/").get_data(as_text=True)

@@ -68,7 +68,7 @@ def missing_features(connection) -> list[Feature]:
         return []
     lacking = [FEATURES[scope] for scope in OPTIONAL_SCOPES if not granted(connection, scope)]
     if connection.stage_changes_refused and all(f.name != STAGE_CHANGES for f in lacking):
-        lacking.append(Feature("opportunities:write:admin", STAGE_CHANGES,
+        lacking.append(Feature("", STAGE_CHANGES,  # granted, yet refused: no scope to name
                                f"{RECONNECT_FOR_STAGES}: Lever refused one ({connection.stage_changes_refused})."))
     return lacking
 
