@@ -254,6 +254,13 @@ def send_invitation(attempt_id: int) -> MailMessage:
                       context=invitation_context(attempt), idempotency_key=f"invitation:{attempt.id}")
 
 
+def invitation_delivered(attempt_id: int) -> bool:
+    """True once the attempt's invitation email was accepted by the mail server (or stored for the
+    Outbox page, when no mail server is configured)."""
+    message = db.session.scalar(select(MailMessage).where(MailMessage.idempotency_key == f"invitation:{attempt_id}"))
+    return message is not None and message.status in ("sent", "stored")
+
+
 def queue_invitation(attempt_id: int, *, actor: Actor, resend: bool = False) -> MailMessage:
     """Queue the invitation email (a fresh copy with `resend`) for the worker to send after the commit;
     emits `invitation_resent` for a resend (the history records who asked)."""

@@ -44,7 +44,7 @@ def parse_address(address: str) -> str:
     address = (address or "").strip()
     _name, addr = parseaddr(address)
     if not addr or "@" not in addr or any(ch in address for ch in "\r\n") or addr != address:
-        raise MailError(f"{address!r} is not a valid email address.")
+        raise MailError(f"{address!r} is not a valid email address.", permanent=True)
     return address
 
 

@@ -65,7 +65,7 @@ def test_without_optional_scopes_it_connects_and_says_which_features_are_off(app
     connect(client, lever, untick=(CONFIDENTIAL_SCOPE, ARCHIVE_REASONS_SCOPE))
     messages = flash_text(client)
     assert "Lever is connected" in messages
-    assert "these features are off: Confidential jobs, Archive reasons" in messages
+    assert "these features are off: Confidential jobs, Stage changes" in messages
     conn = _connection(owner.organisation_id)
     assert conn.status == "connected" and CONFIDENTIAL_SCOPE not in conn.scope_list
     assert APPLICATIONS_SCOPE in conn.scope_list
@@ -76,11 +76,12 @@ def test_without_optional_scopes_it_connects_and_says_which_features_are_off(app
     notice = page[page.index(PERMISSIONS_NOTICE):]
     notice = notice[:notice.index("</div>")]
     assert "Confidential jobs" in notice and CONFIDENTIAL_SCOPE in notice
-    assert "Archive reasons" in notice and ARCHIVE_REASONS_SCOPE in notice
+    assert "Stage changes" in notice and ARCHIVE_REASONS_SCOPE in notice
+    assert "Reconnect to allow stage changes" in notice
     assert "New applicants at once" not in notice
     assert f'action="{CONNECT}/enable"' in notice and "Reconnect" in notice
     banner = client.get("/lever/").get_data(as_text=True)
-    assert 'class="banner"' in banner and "Confidential jobs, Archive reasons are off" in banner
+    assert 'class="banner"' in banner and "Confidential jobs, Stage changes are off" in banner
 
     recruiter = app.test_client()
     login(recruiter, make_user("recruiter", org=owner.organisation))

@@ -333,12 +333,13 @@ class Pipeline(RuleBasedStateMachine):
             ours = [f for f in live_forms(lever[opp.lever_id]) if reference_of(f) == f"attempt-{attempt.id}"]
             assert len(ours) == 1, (opp.lever_id, attempt.id, len(ours))
             values = {f["text"]: f.get("value") for f in ours[0]["fields"]}
-            if attempt.final_score is not None:
+            if attempt.evaluation_state == "final":  # the rating comes only with the final score
                 passing = attempt.assessment.passing_score
                 assert values["Rating"] == rating_for(passing, attempt.final_score).label
-                assert values["Final score"].startswith(f"{attempt.final_score:.0f}%")
-            assert values["Score status"] == ("Final" if attempt.evaluation_state == "final" else
-                                              "Provisional: parts are awaiting evaluation")
+                assert values["Final score"] == f"{attempt.final_score:.0f}%" and values["Score status"] == "Final"
+            else:
+                assert values["Rating"] is None and values["Final score"].startswith("Not final")
+                assert values["Score status"].startswith("Provisional")
         if os.environ.get("SM_VERBOSE"):
             print(f"settled: {len(tokens)} deliveries, {len(invited)} invited, {states}, "
                   f"{db.session.scalar(select(func.count(FeedbackForm.id)))} forms, "

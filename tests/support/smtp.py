@@ -16,6 +16,7 @@ class Recorder:
     def __init__(self, refuse: bool = False):
         self.messages = []
         self.refuse = refuse
+        self.refused = 0  # messages answered 554
 
     def texts(self) -> list[str]:
         """Every received message as text (headers and every part), for searching."""
@@ -30,6 +31,7 @@ class Recorder:
 
     async def handle_DATA(self, server, session, envelope):
         if self.refuse:
+            self.refused += 1
             return "554 Transaction failed: refused by policy"
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"

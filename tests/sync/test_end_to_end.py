@@ -69,7 +69,8 @@ def test_progress_moves_tags_and_feedback_goes_provisional_then_final(world):
     assert len(forms) == 1
     first = forms[0]
     assert "Provisional" in field(first, "Score status")
-    assert field(first, "Final score").startswith("100%")
+    assert field(first, "Final score") == "Not final: 100% provisional, covering only the scored parts (1 of 2)"
+    assert field(first, "Rating") is None
     assert "SQL & Statistics basics: 100%" in field(first, "Scores by part")
 
     finish_and_evaluate(attempt, 2, find_user_by_email("admin@acme.example").id)

@@ -66,6 +66,8 @@ class LeverConnection(db.Model):
     lever_users_fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # Last webhook set-up problem shown on the card (None when every webhook is in place).
     webhook_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Lever refused a stage change or the archive reasons (403) since the last consent: its words.
+    stage_changes_refused: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     connected_by = relationship("User", foreign_keys=[connected_by_id])

@@ -21,6 +21,8 @@ from dashboard.lever.api.oauth import (
 )
 
 RECONNECT = "Reconnect Lever in Organisation settings"
+RECONNECT_FOR_STAGES = "Reconnect to allow stage changes"
+STAGE_CHANGES = "Stage changes"
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,9 @@ FEATURES = {
         "Lever may refuse to say which job a candidate applied to: new applicants are then found by the "
         "scheduled reconciliation, a few minutes later, instead of at once."),
     ARCHIVE_REASONS_SCOPE: Feature(
-        ARCHIVE_REASONS_SCOPE, "Archive reasons",
-        "Lever's archive reasons cannot be read, so candidates cannot be archived with a reason from here."),
+        ARCHIVE_REASONS_SCOPE, "Stage changes",
+        f"{RECONNECT_FOR_STAGES}: Lever's archive reasons cannot be read, so the stage automation of Linked "
+        "jobs cannot archive candidates who fail."),
 }
 
 
@@ -59,10 +62,21 @@ def missing_required(scopes: Iterable[str]) -> list[str]:
 
 
 def missing_features(connection) -> list[Feature]:
-    """The features a connected connection lacks the scope of (empty when it is not connected)."""
+    """The features a connected connection lacks the scope of (empty when it is not connected); stage
+    changes too when Lever refused one (403) although the scope was granted."""
     if connection is None or connection.status != "connected":
         return []
-    return [FEATURES[scope] for scope in OPTIONAL_SCOPES if not granted(connection, scope)]
+    lacking = [FEATURES[scope] for scope in OPTIONAL_SCOPES if not granted(connection, scope)]
+    if connection.stage_changes_refused and all(f.name != STAGE_CHANGES for f in lacking):
+        lacking.append(Feature("", STAGE_CHANGES,  # granted, yet refused: no scope to name
+                               f"{RECONNECT_FOR_STAGES}: Lever refused one ({connection.stage_changes_refused})."))
+    return lacking
+
+
+def stage_changes_blocked(connection) -> str | None:
+    """Why the stage automation cannot do everything on this connection (None when it can)."""
+    feature = next((f for f in missing_features(connection) if f.name == STAGE_CHANGES), None)
+    return feature.without if feature else None
 
 
 def listed_confidentiality(connection) -> str | None:

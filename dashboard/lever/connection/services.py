@@ -108,6 +108,7 @@ def complete_authorization(organisation_id: int, user_id: int, *, code: str, red
     resumed = (conn.status in ("connected", "reconnect_needed") and conn.connected_at is not None
                and conn.lever_account_id == str(account_id))
     conn.status, conn.status_reason = "connected", None
+    conn.stage_changes_refused = None  # a new consent: Lever is asked again
     conn.lever_account_id, conn.lever_env, conn.scopes = str(account_id), lever_env, " ".join(granted)
     conn.access_token_enc = crypto.encrypt(access)
     conn.refresh_token_enc = crypto.encrypt(refresh)

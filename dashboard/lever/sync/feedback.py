@@ -78,7 +78,11 @@ def reference(attempt: Attempt) -> str:
 
 
 def values(attempt: Attempt) -> dict[str, str | None]:
-    """The form's values from the platform's current scores."""
+    """The form's values from the platform's current scores.
+
+    The rating (the score-system field) is given only with the final score: while a part awaits
+    evaluation it is null, and the score shown is labelled as covering the scored parts only, so a
+    partial score never reads as an overall rating in Lever."""
     assessment = db.session.get(Assessment, attempt.assessment_id)
     candidate = db.session.get(Candidate, attempt.candidate_id)
     parts = db.session.scalars(select(Part).where(Part.assessment_id == assessment.id)
@@ -86,26 +90,41 @@ def values(attempt: Attempt) -> dict[str, str | None]:
     scores = {s.part_id: s for s in db.session.scalars(select(PartScore).where(
         PartScore.attempt_id == attempt.id))}
     lines = []
+    scored = 0
     for part in parts:
         score = scores.get(part.id)
         if score is not None and score.score is not None and score.state == "scored":
             lines.append(f"{part.name}: {score.score:.0f}%")
+            scored += 1
         elif score is not None and score.state == "awaiting_evaluation":
             lines.append(f"{part.name}: awaiting evaluation")
         else:
             lines.append(f"{part.name}: not scored yet")
     final = attempt.final_score
-    provisional = attempt.evaluation_state != "final"
-    rating = rating_for(attempt.passing_score, final).label if final is not None else None
+    is_final = attempt.evaluation_state == "final" and final is not None
     return {
-        "rating": rating,
-        "status": "Provisional: parts are awaiting evaluation" if provisional else "Final",
-        "final": f"{final:.0f}%" + (" (provisional)" if provisional else "") if final is not None else "—",
+        "rating": rating_for(attempt.passing_score, final).label if is_final else None,
+        "status": "Final" if is_final else provisional_status(scored, len(parts)),
+        "final": f"{final:.0f}%" if is_final else provisional_score(final, scored, len(parts)),
         "pass_mark": f"{attempt.passing_score:.0f}%",
         "parts": "\n".join(lines),
         "profile": attempts.candidate_profile_link(candidate),
         "reference": reference(attempt),
     }
+
+
+def provisional_status(scored: int, total: int) -> str:
+    """The "Score status" while the score is not final: what is still missing, and that no rating is given."""
+    return (f"Provisional: {total - scored} of {total} part{'s' if total != 1 else ''} not scored yet; "
+            "no rating until the final score")
+
+
+def provisional_score(score: float | None, scored: int, total: int) -> str:
+    """The "Final score" field before the score is final: never a bare number."""
+    if score is None:
+        return "Not final: no part scored yet"
+    return (f"Not final: {score:.0f}% provisional, covering only the scored parts "
+            f"({scored} of {total})")
 
 
 def digest(vals: dict) -> str:

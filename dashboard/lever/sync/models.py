@@ -60,6 +60,7 @@ class LeverAccountCache(db.Model):
     template_fields: Mapped[dict] = mapped_column(JSON, default=dict)  # our key → Lever field id
     stages_refreshed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
     postings_refreshed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    archive_reasons_refreshed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
 
 
 class LeverOpportunity(db.Model):
@@ -117,6 +118,8 @@ class Invitation(db.Model):
     attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), index=True)
     reused: Mapped[bool] = mapped_column(default=False)
     trigger: Mapped[str] = mapped_column(String(200), default="application")
+    # The opportunity's Lever stage when invited: where the stage automation expects to find it.
+    stage_lever_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(TS, default=utcnow)
 
 
@@ -235,3 +238,41 @@ class ReconcileState(db.Model):
     unannounced_runs: Mapped[int] = mapped_column(default=0, server_default="0")
     unannounced_events: Mapped[list | None] = mapped_column(JSON, nullable=True, default=list)
     unannounced_after_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class LeverArchiveReason(db.Model):
+    """One archive reason of the connected Lever account, as last read (for the stage automation form)."""
+
+    __tablename__ = "lever_archive_reasons"
+    __table_args__ = (UniqueConstraint("connection_id", "lever_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("lever_connections.id"))
+    lever_id: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(16), default="non-hired")  # Lever's `type`: hired / non-hired
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class LeverJobAutomation(db.Model):
+    """The stage automation of one linked job (opt-in, set by admins): where a result moves the candidate.
+
+    On completion → `complete_stage_id`; a final result that passes → `pass_stage_id`; one that fails →
+    nothing, `fail_stage_id`, or archived with `fail_reason_id` (`fail_action`). Empty stage ids: no move.
+    """
+
+    __tablename__ = "lever_job_automations"
+    __table_args__ = (UniqueConstraint("connection_id", "posting_lever_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("lever_connections.id"))
+    posting_lever_id: Mapped[str] = mapped_column(String(64))
+    complete_stage_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    pass_stage_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    fail_action: Mapped[str] = mapped_column(String(16), default="nothing")  # nothing | stage | archive
+    fail_stage_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    fail_reason_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(TS, default=utcnow)

@@ -19,7 +19,7 @@ from dashboard.lever.api.errors import (
     LeverRateLimitedError,
 )
 from dashboard.lever.connection.models import LeverConnection
-from dashboard.lever.sync import feedback, history, outbox, rules
+from dashboard.lever.sync import automation, feedback, history, moves, outbox, rules
 from dashboard.lever.sync import tags as tag_rules
 from dashboard.lever.sync.models import Effect, LeverOpportunity
 from dashboard.mail.models import MailMessage
@@ -31,6 +31,7 @@ LABELS = {
     "add_link": "Lever: add the profile link",
     "status_tag": "Lever: set the status tag",
     "feedback": "Lever: write the results feedback",
+    automation.KIND: moves.LABEL,
 }
 
 
@@ -100,16 +101,21 @@ def _connection(effect: Effect):
 
 
 def _send_invitation(effect: Effect) -> str | None:
-
+    """Send the invitation email; once the mail server took it (or it was stored), the status tag
+    can say Invited. A permanent refusal (5xx) is not retried; a temporary one is, with back-off."""
     attempt = db.session.get(Attempt, effect.attempt_id)
     if attempt is None or attempt.status != "invited":
         return f"Invitation email not sent: the attempt is {attempt.status if attempt else 'gone'}."
     candidate = db.session.get(Candidate, attempt.candidate_id)
     try:
-        attempts.send_invitation(attempt.id)
+        message = attempts.send_invitation(attempt.id)
     except MailError as exc:
+        if exc.permanent:
+            raise EffectError(f"refused for good, not retried: {exc}", retryable=False) from exc
         raise EffectError(f"email failed: {exc}") from exc
-    return f"Invitation email sent to {candidate.email}."
+    rules.on_attempt_event(attempt.id, feedback=False, status=True)  # every opportunity sharing the attempt
+    where = "stored for the Outbox page" if message.status == "stored" else "accepted by the mail server"
+    return f"Invitation email to {candidate.email} {where}."
 
 
 def _lever_write(effect: Effect, connection, client, opp: LeverOpportunity | None) -> str | None:
@@ -131,8 +137,13 @@ def _lever_write(effect: Effect, connection, client, opp: LeverOpportunity | Non
         done = feedback.write(connection, client, opp, attempt, perform_as_user(connection, client))
         if done == "unchanged":
             return None
-        state = "final" if attempt.evaluation_state == "final" else "provisional"
-        return f"Lever: feedback {done} ({state} score)."
+        state = "final score and rating" if attempt.evaluation_state == "final" else "provisional score, no rating yet"
+        return f"Lever: feedback {done} ({state})."
+    if effect.kind == automation.KIND:
+        try:
+            return moves.perform(effect, connection, client, opp, lambda: perform_as_user(connection, client))
+        except moves.MoveRefused as exc:
+            raise EffectError(str(exc), retryable=False) from exc
     raise EffectError(f"unknown effect kind {effect.kind!r}", retryable=False)
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dashboard.lever.sync import tags as tag_rules
 from dashboard.lever.sync.models import LeverOpportunity
-from dashboard.mail.services import MailError, parse_address
 
 # code → what the candidates list says (the row's own reason gives the details)
 LABELS = {
@@ -35,7 +34,6 @@ UNKNOWN = "Not decided since this was recorded: the next sync says why."
 NO_POSTING = "Not linked: the opportunity has no job posting."
 ARCHIVED = "Not invited: the opportunity is archived."
 HIRED = "Not invited: hired in Lever."
-NO_EMAIL = "Not invited: the candidate has no email address in Lever."
 
 
 def decide(opp: LeverOpportunity, code: str, reason: str) -> bool:
@@ -43,22 +41,6 @@ def decide(opp: LeverOpportunity, code: str, reason: str) -> bool:
     changed = (opp.reason_code, opp.reason) != (code, reason[:300])
     opp.reason_code, opp.reason = code, reason[:300]
     return changed
-
-
-def usable_email(email: str | None) -> bool:
-    """True when an invitation can be sent to this address."""
-    if not email:
-        return False
-    try:
-        parse_address(email)
-    except MailError:
-        return False
-    return True
-
-
-def no_email(email: str | None) -> str:
-    """The words for an applicant whose email cannot be used."""
-    return NO_EMAIL if not email else f"Not invited: the email address “{email}” in Lever cannot be used."
 
 
 def unlinked(job: str, resolution: tag_rules.Resolution) -> tuple[str, str]:

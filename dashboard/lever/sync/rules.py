@@ -23,7 +23,7 @@ from dashboard.extensions import db
 from dashboard.lever.api import shapes
 from dashboard.lever.api.environments import environment_from_config
 from dashboard.lever.connection.models import LeverConnection
-from dashboard.lever.sync import catalog, feedback, history, outbox, reasons
+from dashboard.lever.sync import automation, catalog, emails, feedback, history, outbox, reasons
 from dashboard.lever.sync import tags as tag_rules
 from dashboard.lever.sync.models import Effect, FeedbackForm, Invitation, LeverOpportunity, LeverPosting, SyncEvent
 
@@ -46,8 +46,7 @@ def upsert_opportunity(connection, data: dict, posting_hint: str | None = None) 
         opp = LeverOpportunity(organisation_id=connection.organisation_id, connection_id=connection.id,
                                lever_id=data["id"])
         db.session.add(opp)
-    emails = [e for e in (data.get("emails") or []) if isinstance(e, str) and "@" in e]
-    opp.email = emails[0].strip().lower() if emails else None
+    opp.email = emails.check(data).address  # only an address that can receive the invitation
     opp.name = str(data.get("name") or "")[:300] or None
     stage = data.get("stage")
     opp.stage_lever_id = (stage.get("id") if isinstance(stage, dict) else stage) or None
@@ -143,6 +142,8 @@ def _decide(connection, client, opp: LeverOpportunity, res, data: dict, source: 
         trigger = f"reached stage “{names.get(opp.stage_lever_id) or names.get(to_stage_id, '?')}”"
     if _held_for_backfill(connection, opp, data, res.waits_for_stage, to_stage_id):
         return
+    if not _email_usable(opp, data, res.assessment_ids):
+        return
     for assessment_id in res.assessment_ids:
         invite(connection, opp, assessment_id, trigger)
     _decided_invited(opp)
@@ -153,6 +154,30 @@ def _decided_invited(opp: LeverOpportunity) -> None:
     reused = list(db.session.scalars(select(Invitation.reused).where(Invitation.opportunity_id == opp.id)))
     if reused:
         reasons.decide(opp, *reasons.invited(all(reused)))
+
+
+def _email_usable(opp: LeverOpportunity, data: dict, assessment_ids: list[int]) -> bool:
+    """False (with the decision recorded) when an invitation is due but Lever's address cannot receive it."""
+    checked = emails.check(data)
+    if checked.usable:
+        return True
+    invited = set(db.session.scalars(select(Invitation.assessment_id).where(Invitation.opportunity_id == opp.id)))
+    if all(a in invited for a in assessment_ids):
+        return True  # nothing left to send: an address edited after the invitation changes nothing
+    not_invited(opp, emails.EMAIL_UNUSABLE, f"Not invited (email unusable): {checked.problem}. Correct the "
+                                            "address in Lever; the next sync invites the candidate.")
+    return False
+
+
+def not_invited(opp: LeverOpportunity, reason_code: str, summary: str) -> None:
+    """An applicant of a linked job who is not invited, and why (`reason_code`, e.g. `email_unusable`):
+    the decision on the opportunity (Needs attention, the candidates list) and one history line, repeated
+    only once another decision was recorded since."""
+    reasons.decide(opp, reason_code, summary)
+    last = db.session.scalar(select(SyncEvent.summary).where(
+        SyncEvent.opportunity_id == opp.id, SyncEvent.kind == "decision").order_by(SyncEvent.id.desc()).limit(1))
+    if last != summary[:500]:
+        _note(opp, "decision", summary[:500], "failed", detail=f"reason: {reason_code}")
 
 
 BACKFILL_WAITING = "Waiting for the backfill decision: in Lever before the connection was made."
@@ -196,9 +221,9 @@ def invite(connection, opp: LeverOpportunity, assessment_id: int, trigger: str) 
         Invitation.opportunity_id == opp.id, Invitation.assessment_id == assessment_id))
     if existing is not None:
         return None
-    if not reasons.usable_email(opp.email):
-        reasons.decide(opp, "email_unusable", reasons.no_email(opp.email))
-        _note(opp, "failure", reasons.no_email(opp.email), "failed", once=True)
+    if not opp.email:
+        not_invited(opp, emails.EMAIL_UNUSABLE, "Not invited (email unusable): Lever holds no usable email "
+                                                "address for this candidate.")
         return None
     candidate = attempts.find_or_create_candidate(opp.organisation_id, opp.email, opp.name or opp.email)
     opp.candidate_id = candidate.id
@@ -208,7 +233,7 @@ def invite(connection, opp: LeverOpportunity, assessment_id: int, trigger: str) 
         attempt = attempts.create_attempt(opp.organisation_id, candidate.id, assessment_id)
     invitation = Invitation(organisation_id=opp.organisation_id, opportunity_id=opp.id,
                             assessment_id=assessment_id, attempt_id=attempt.id, reused=reused,
-                            trigger=trigger[:200])
+                            trigger=trigger[:200], stage_lever_id=opp.stage_lever_id)
     db.session.add(invitation)
     db.session.flush()
     common = {"organisation_id": opp.organisation_id, "connection_id": connection.id,
@@ -220,6 +245,7 @@ def invite(connection, opp: LeverOpportunity, assessment_id: int, trigger: str) 
     enqueue_status(opp)
     if reused and attempt.status in ("in_progress", "completed"):
         enqueue_feedback(opp, attempt.id)
+        automation.queue_moves(opp, attempt)  # the result moves this opportunity too, if its job says so
     name = _assessment_name(assessment_id)
     if reused:
         _note(opp, "decision", f"Reused the attempt at “{name}” from {as_utc(attempt.invited_at):%d %b %Y}: "
@@ -260,9 +286,13 @@ def _shared_with_live(invitation: Invitation) -> bool:
 
 
 def desired_status(opp: LeverOpportunity) -> str | None:
-    """The one status this opportunity should carry (tags.STATUS_PRECEDENCE), or None."""
-    return tag_rules.status_for(db.session.scalars(select(Attempt.status).join(
-        Invitation, Invitation.attempt_id == Attempt.id).where(Invitation.opportunity_id == opp.id)))
+    """The one status this opportunity should carry (tags.STATUS_PRECEDENCE), or None. An open invitation
+    counts only once its email was accepted by the mail server (or stored, with no server): Invited in
+    Lever means the email went out."""
+    rows = db.session.execute(select(Attempt.id, Attempt.status).join(
+        Invitation, Invitation.attempt_id == Attempt.id).where(Invitation.opportunity_id == opp.id)).all()
+    return tag_rules.status_for(status for attempt_id, status in rows
+                                if status != "invited" or attempts.invitation_delivered(attempt_id))
 
 
 def _enqueue_coalesced(opp: LeverOpportunity, kind: str, attempt_id: int | None = None) -> None:
@@ -327,7 +357,8 @@ def _assessment_name(assessment_id: int) -> str:
     return assessment.name if assessment else f"#{assessment_id}"
 
 
-def _note(opp: LeverOpportunity, kind: str, summary: str, outcome: str = "ok", *, once: bool = False) -> None:
+def _note(opp: LeverOpportunity, kind: str, summary: str, outcome: str = "ok", *, once: bool = False,
+          detail: str | None = None) -> None:
     """History line for this opportunity; `once` skips it when the latest line already says it."""
     if once:
 
@@ -336,7 +367,7 @@ def _note(opp: LeverOpportunity, kind: str, summary: str, outcome: str = "ok", *
         if last == summary:
             return
     history.record(opp.organisation_id, kind, summary, candidate_id=opp.candidate_id, opportunity_id=opp.id,
-                   outcome=outcome)
+                   outcome=outcome, detail=detail)
 
 
 def repair(opp: LeverOpportunity, data: dict) -> int:

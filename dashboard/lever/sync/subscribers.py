@@ -20,7 +20,7 @@ from dashboard.attempts.events import Actor
 from dashboard.attempts.models import Attempt
 from dashboard.core.templating import format_datetime, plural
 from dashboard.extensions import db
-from dashboard.lever.sync import history, rules
+from dashboard.lever.sync import automation, history, rules
 from dashboard.lever.sync.models import Invitation, LeverOpportunity
 
 
@@ -80,6 +80,11 @@ def _completed(sender, attempt_id: int, actor: Actor = events.CANDIDATE, at_time
                                       "count as blank.", actor=actor)
     else:
         _record(attempt_id, "change", f"{_what(attempt_id)} finished by {actor.label}.", actor=actor)
+
+
+def _result(sender, attempt_id: int, **_):
+    """Completed, or evaluated to a final score: the stage automation's moves, if the job has one."""
+    automation.on_result(attempt_id)
 
 
 def _expired(sender, attempt_id: int, actor: Actor = events.SCHEDULER, deadline: datetime | None = None, **_):
@@ -146,5 +151,6 @@ def connect_signals() -> None:
                              (events.attempt_completed, _completed), (events.attempt_expired, _expired),
                              (events.attempt_cancelled, _cancelled), (events.deadline_extended, _extended),
                              (events.extra_time_granted, _extra_time), (events.reminder_sent, _reminder),
-                             (events.invitation_resent, _resent), (events.reminder_due, _reminder_held)):
+                             (events.invitation_resent, _resent), (events.reminder_due, _reminder_held),
+                             (events.attempt_completed, _result), (events.attempt_evaluated, _result)):
         signal.connect(receiver, weak=False)
