@@ -22,6 +22,7 @@ from dashboard.accounts import services as accounts
 from dashboard.accounts.models import ROLE_RANK
 from dashboard.assessments import services as assessments
 from dashboard.attempts import services as attempts
+from dashboard.attempts.events import Actor
 from dashboard.core.clock import utcnow
 from dashboard.extensions import db
 from dashboard.jobs.models import JobRun
@@ -202,8 +203,9 @@ def seed(org, owner) -> dict:
                                  state="failed", attempts=8, error="Lever answered 500"))
     db.session.add(JobRun(job="postings", organisation_id=org.id, trigger="manual", status="queued",
                           requested_by_id=owner.id, started_at=utcnow(), changes={}))
-    manual = attempts.invite_candidate(org.id, analyst.id, "walkin@example.com", "Walk In")
-    attempts.queue_invitation(manual.id)
+    staff = Actor.staff(owner)
+    manual = attempts.invite_candidate(org.id, analyst.id, "walkin@example.com", "Walk In", actor=staff)
+    attempts.queue_invitation(manual.id, actor=staff)
     attempts.send_invitation(manual.id)
     colleague = accounts.create_user(org.id, "colleague@example.com", "recruiter", name="Col League")
     gone = accounts.create_user(org.id, "gone@example.com", "recruiter", name="Gone Away")
