@@ -1,7 +1,8 @@
 """`make run`: the embedded default in one command.
 
-Starts the Lever sandbox (its own HTTP server, a subprocess) and the dashboard with its worker
-and scheduler as threads of this process, then prints where to go and how to log in.
+Starts the Lever sandbox (its own HTTP server), one `flask worker` and one `flask scheduler` as child
+processes (the web process starts no thread of background work, as in production), and serves the
+dashboard in this process; then prints where to go and how to log in.
 """
 
 from __future__ import annotations
@@ -10,14 +11,13 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from dashboard.config import INSTANCE
-from dashboard.jobs import scheduler, worker
+from dashboard.jobs.serve import commands, stop_all
 
 DEMO_LOGINS = (("owner", "owner@acme.example"), ("admin", "admin@acme.example"),
                ("recruiter", "recruiter@acme.example"))
@@ -57,7 +57,7 @@ def _interrupt(signum, frame) -> None:
 
 
 def main() -> None:
-    """Serve until Ctrl-C; stop the background threads and the sandbox on the way out."""
+    """Serve until Ctrl-C; stop the worker, the scheduler and the sandbox on the way out."""
     from dashboard import create_app  # noqa: PLC0415  (this entry point builds the app it serves)
 
     port = int(os.environ.get("PORT", "5000"))
@@ -65,8 +65,9 @@ def main() -> None:
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
     sandbox = start_sandbox(sandbox_port)
     app = create_app({"SANDBOX_PORT": sandbox_port})
-    stop = threading.Event()
-    threads = worker.start(app, stop) + [scheduler.start(app, stop)]
+    env = dict(os.environ, SANDBOX_PORT=str(sandbox_port), PYTHONUNBUFFERED="1")
+    background = {name: subprocess.Popen(argv, env=env) for name, argv in commands(workers=1)
+                  if name != "web"}
     server = make_server("127.0.0.1", port, app, threaded=True, request_handler=QuietRequestHandler)
     logins = "\n".join(f"    {role:<10} {email} / demo-password" for role, email in DEMO_LOGINS)
     print(f"""
@@ -83,10 +84,8 @@ def main() -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        stop.set()
         server.server_close()
-        for thread in threads:
-            thread.join(5)
+        stop_all(background, grace=10)
         sandbox.terminate()
         sandbox.wait(10)
 

@@ -155,10 +155,3 @@ class LeasedScheduler:
                 with self.app.app_context():
                     release(self.holder)
                     db.session.remove()
-
-
-def start(app: Flask, stop: threading.Event) -> threading.Thread:
-    """The scheduler (lease included) as a daemon thread until `stop` is set: `make run` only."""
-    thread = threading.Thread(target=LeasedScheduler(app).run, args=(stop,), name="scheduler", daemon=True)
-    thread.start()
-    return thread

@@ -67,12 +67,3 @@ def run_requests_forever(app: Flask, stop: threading.Event, idle_sleep: float = 
     """Loop over the requested job runs until `stop` is set (long runs never hold up the queues)."""
     wid = worker_id()
     _loop(app, stop, f"requested runs {wid}", lambda: run_requested(wid), idle_sleep)
-
-
-def start(app: Flask, stop: threading.Event) -> list[threading.Thread]:
-    """Both loops as daemon threads of this process (the worker process, or `make run`)."""
-    threads = [threading.Thread(target=run_forever, args=(app, stop), name="worker", daemon=True),
-               threading.Thread(target=run_requests_forever, args=(app, stop), name="requested-runs", daemon=True)]
-    for thread in threads:
-        thread.start()
-    return threads

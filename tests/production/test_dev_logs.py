@@ -1,5 +1,6 @@
-"""`make run`'s logs: the development server prints no candidate link, set-password token or OAuth code
-and state, and no line per static file."""
+"""`make run`: the worker and the scheduler run as child processes of their own (the web process
+starts no thread of background work) and stop with it; its logs print no candidate link, set-password
+token or OAuth code and state, and no line per static file."""
 
 from __future__ import annotations
 
@@ -15,6 +16,29 @@ from dashboard.config import ROOT, TestConfig
 from tests.support.processes import free_port, wait_http
 
 SECRETS = ("candidatelinktoken1234567890", "setpasswordtoken1234567890", "oauthcodeABC123456", "oauthstateXYZ98765")
+
+
+def _children(pid: int) -> dict[int, str]:
+    """The live child processes of `pid` with their command lines (read from /proc)."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as cmd:
+                line = cmd.read().replace(b"\0", b" ").decode().strip()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == pid and line:
+            found[int(entry)] = line
+    return found
+
+
+def _all_pids() -> dict[int, str]:
+    """Every live process id (to check that none of the server's children survived it)."""
+    return {int(entry): "" for entry in os.listdir("/proc") if entry.isdigit()}
 
 
 def _get(url: str) -> None:
@@ -47,10 +71,14 @@ def test_development_server_logs_hold_no_secrets_and_no_static_lines(tmp_path):
             _get(f"{base}/static/css/app.css")
             _get(f"{base}/login")
             time.sleep(1)
+            children = _children(proc.pid)
         finally:
             proc.terminate()
             proc.wait(20)
     assert proc.returncode == 0
+    commands = sorted(line.rsplit(" ", 1)[1] for line in children.values() if "flask" in line)
+    assert commands == ["scheduler", "worker"], children
+    assert not set(children) & set(_all_pids()), "a background process outlived the server"
     sandbox = urllib.request.Request(f"http://127.0.0.1:{sandbox_port}/")
     with contextlib.suppress(OSError), urllib.request.urlopen(sandbox, timeout=2):  # noqa: S310 (loopback)
         raise AssertionError("stopping the development server left its Lever sandbox running")
