@@ -99,3 +99,23 @@ def test_imports_inside_functions_only_where_the_app_is_built():
                 continue
             offenders.append(f"{rel}:{function}: {statement}")
     assert offenders == []
+
+
+def _layout_map() -> str:
+    """The README's layout map: the fenced block under "### Layout"."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("### Layout"):]
+    return section[section.index("```") + 3:section.index("```", section.index("```") + 3)]
+
+
+def test_the_readme_layout_map_names_every_package_and_module():
+    layout = _layout_map()
+    missing = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "__init__.py" and path.parent != PACKAGE:
+            name = path.parent.name + "/"
+        else:
+            name = path.name
+        if name not in layout:
+            missing.append(str(path.relative_to(ROOT)))
+    assert not missing, f"the README's layout map does not mention {missing}"
