@@ -112,10 +112,7 @@ def test_the_readme_layout_map_names_every_package_and_module():
     layout = _layout_map()
     missing = []
     for path in sorted(PACKAGE.rglob("*.py")):
-        if path.name == "__init__.py" and path.parent != PACKAGE:
-            name = path.parent.name + "/"
-        else:
-            name = path.name
+        name = path.parent.name + "/" if path.name == "__init__.py" and path.parent != PACKAGE else path.name
         if name not in layout:
             missing.append(str(path.relative_to(ROOT)))
     assert not missing, f"the README's layout map does not mention {missing}"

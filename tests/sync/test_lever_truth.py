@@ -133,6 +133,9 @@ def test_without_the_new_scope_the_prompt_shows_and_tags_and_feedback_still_sync
     blocked = jobs[jobs.index('id="automation-blocked"'):]
     assert "Reconnect to allow stage changes" in blocked[:blocked.index("</div>")]
     assert "Lever refused to show its archive reasons" in refresh_reasons(world)
+    attention = _attention_item(world, "Stage automation")
+    assert "Reconnect to allow stage changes" in attention and "of 1 job cannot move" in attention
+    assert 'action="/settings/integrations/lever/enable"' in attention  # the fix, in place
 
     opp = world.apply("Data Analyst", "Nora Noscope", "nora@example.com")
     world.step(1)
@@ -154,6 +157,14 @@ def test_without_the_new_scope_the_prompt_shows_and_tags_and_feedback_still_sync
     connect(world.client, world.lever)  # every permission again: the prompt goes
     assert 'id="lever-missing-permissions"' not in world.client.get(f"{CONNECT}/").get_data(as_text=True)
     assert 'id="automation-blocked"' not in world.client.get("/lever/jobs").get_data(as_text=True)
+    assert "Stage automation" not in world.client.get("/lever/attention").get_data(as_text=True)
+
+
+def _attention_item(world, subject: str) -> str:
+    """The Needs attention item about `subject`, as the page shows it."""
+    page = world.client.get("/lever/attention").get_data(as_text=True)
+    start = page.index(subject)
+    return page[page.rindex("<li", 0, start):page.index("</li>", start)]
 
 
 def test_a_refused_stage_change_shows_the_prompt_until_the_next_consent(world):

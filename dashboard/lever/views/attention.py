@@ -21,10 +21,18 @@ from dashboard.extensions import db
 from dashboard.jobs.registry import setting
 from dashboard.jobs.runs import job_health, scheduler_state
 from dashboard.lever.connection.models import EVENT_LABELS
+from dashboard.lever.connection.scopes import stage_changes_blocked
 from dashboard.lever.connection.services import get_connection
 from dashboard.lever.sync import announced, reasons
 from dashboard.lever.sync import services as sync_services
-from dashboard.lever.sync.models import Effect, InboxDelivery, LeverOpportunity, LeverPosting, ReconcileState
+from dashboard.lever.sync.models import (
+    Effect,
+    InboxDelivery,
+    LeverJobAutomation,
+    LeverOpportunity,
+    LeverPosting,
+    ReconcileState,
+)
 from dashboard.lever.sync.performers import LABELS as EFFECT_LABELS
 from dashboard.lever.views import linked_jobs
 from dashboard.mail.models import MailMessage
@@ -86,6 +94,7 @@ def compute(organisation_id: int, viewer, health: tuple | None = None) -> Attent
     items: list[Item] = []
     if connection is not None:
         items += _connection(connection, admin)
+        items += _stage_changes(connection, admin)
         items += _webhooks(connection)
     items += _scheduler(organisation_id, connection, health)
     if connection is not None:
@@ -108,8 +117,33 @@ def _connection(connection, admin: bool) -> list[Item]:
                  f"{connection.status_reason or 'the authorization was revoked or expired'}. Work waiting for "
                  "Lever is kept and resumes once it is reconnected.",
                  url_for("lever_connect.page"),
-                 actions=[Action("Reconnect", url_for("lever_connect.enable"))] if admin else [],
-                 note=None if admin else "An admin or owner reconnects Lever.")]
+                 **_reconnect(admin))]
+
+
+def _reconnect(admin: bool) -> dict:
+    """The Reconnect button for admins and owners; for anyone else, who can press it."""
+    if admin:
+        return {"actions": [Action("Reconnect", url_for("lever_connect.enable"))]}
+    return {"note": "An admin or owner reconnects Lever."}
+
+
+def _stage_changes(connection, admin: bool) -> list[Item]:
+    """Stage changes refused (a scope missing, or a 403 although it was granted) while a job's stage
+    automation would move or archive candidates."""
+    blocked = stage_changes_blocked(connection)
+    if blocked is None:
+        return []
+    automations = db.session.scalar(select(func.count(LeverJobAutomation.id)).where(
+        LeverJobAutomation.connection_id == connection.id,
+        or_(LeverJobAutomation.complete_stage_id.is_not(None), LeverJobAutomation.pass_stage_id.is_not(None),
+            LeverJobAutomation.fail_action != "nothing")))
+    if not automations:
+        return []
+    jobs = f"{automations} job{'s' if automations != 1 else ''}"
+    return [Item("connection", "Stage automation", f"{blocked} The stage automation of {jobs} cannot move or "
+                 "archive candidates until then; invitations, tags and feedback keep working.",
+                 url_for("lever_connect.page"),
+                 **_reconnect(admin))]
 
 
 def _webhooks(connection) -> list[Item]:
