@@ -107,3 +107,18 @@ def owner_client(client, owner):
     """A client logged in as an owner of a fresh organisation."""
     login(client, owner)
     return client
+
+
+@pytest.fixture
+def empty_app(tmp_path):
+    """An app on an empty, unmigrated database (no tables, no alembic_version): for the migration tests."""
+    app = create_app({**{k: v for k, v in vars(TestConfig).items() if k.isupper()},
+                      "SQLALCHEMY_DATABASE_URI": database_url(tmp_path), "SKIP_MIGRATION_CHECK": False})
+    with app.app_context():
+        reset_schema()
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        yield app
+        db.session.remove()
+        db.engine.dispose()

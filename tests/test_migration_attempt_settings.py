@@ -11,7 +11,6 @@ from sqlalchemy import inspect, text
 
 from dashboard.core.clock import as_utc
 from dashboard.extensions import db
-from tests.test_migrations import empty_app  # noqa: F401  (the fixture: an empty database, unmigrated)
 
 BEFORE = "db7f2ccf6ae6"
 INVITED = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)

@@ -3,7 +3,6 @@ and the app refuses to serve from a database that is behind."""
 
 from __future__ import annotations
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -13,21 +12,6 @@ from flask_migrate import upgrade
 from dashboard import create_app
 from dashboard.config import TestConfig
 from dashboard.extensions import db
-from tests.support.database import database_url, reset_schema
-
-
-@pytest.fixture
-def empty_app(tmp_path):
-    app = create_app({**{k: v for k, v in vars(TestConfig).items() if k.isupper()},
-                      "SQLALCHEMY_DATABASE_URI": database_url(tmp_path), "SKIP_MIGRATION_CHECK": False})
-    with app.app_context():
-        reset_schema()
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-        yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_one_head():
