@@ -8,14 +8,15 @@ from datetime import timedelta
 import requests
 from sqlalchemy import delete, select
 
+from dashboard.accounts.services import find_user_by_email
 from dashboard.attempts import services as attempts
 from dashboard.attempts.events import Actor
 from dashboard.core.clock import utcnow
 from dashboard.extensions import db
 from dashboard.jobs.runs import run_job
 from dashboard.lever.sync.models import Effect, LeverOpportunity, SyncEvent
-from tests.support.attempts import attempt_for
-from tests.support.sync import status_tags
+from tests.support.attempts import attempt_for, take
+from tests.support.sync import field, status_tags
 
 INVITED = "Alooba - Invited"
 
@@ -37,11 +38,11 @@ def _unchanged_in_lever(world, *opp_ids: str) -> None:
     db.session.commit()
 
 
-def _remove_by_hand(world, opp_id: str, tag: str) -> None:
-    """A recruiter removes a tag in the sandbox's UI."""
-    resp = requests.post(f"{world.sandbox.url}/candidates/{opp_id}/removeTag", data={"value": tag}, timeout=10)
+def _remove_by_hand(world, opp_id: str, tag: str, what: str = "Tag") -> None:
+    """A recruiter removes a tag (or a link) in the sandbox's UI."""
+    resp = requests.post(f"{world.sandbox.url}/candidates/{opp_id}/remove{what}", data={"value": tag}, timeout=10)
     assert resp.status_code == 200
-    assert tag not in world.opportunity(opp_id)["tags"]
+    assert tag not in world.opportunity(opp_id)[what.lower() + "s"]
 
 
 def _reads(world, opp_id: str) -> int:
@@ -99,3 +100,50 @@ def test_a_platform_change_whose_write_was_lost_reaches_lever_without_reading_it
     assert changes["drift_local"] == 1 and changes["drift_reread"] == 0
     assert status_tags(world.opportunity(opp_id)) == set()
     assert _reconcile(world)["drift_local"] == 0
+
+
+def test_a_link_and_a_job_tag_removed_by_hand_are_put_back_by_the_next_run(world):
+    opp_id = world.apply("Data Analyst", "Lin Kless", "linkless@example.com")["id"]
+    world.step(1)
+    _reconcile(world)
+    before = world.opportunity(opp_id)
+    [link] = [u for u in before["links"] if "/people/" in u or "/candidates/" in u]
+    job_tag = next(t for t in before["tags"] if t.startswith("Alooba Assessment - "))
+    _remove_by_hand(world, opp_id, link, what="Link")
+    _remove_by_hand(world, opp_id, job_tag)
+    _unchanged_in_lever(world, opp_id)
+    changes = _reconcile(world)
+    assert changes["applied"] == 0 and changes["drift_repaired"] == 2  # the link, and the job's tags
+    after = world.opportunity(opp_id)
+    assert link in after["links"] and job_tag in after["tags"]
+    assert after["links"].count(link) == 1 and status_tags(after) == {INVITED}
+    summaries = db.session.scalars(select(SyncEvent.summary)).all()
+    assert "Repairing what differs in Lever: link, job tags." in summaries
+
+
+def test_feedback_whose_final_update_was_lost_is_rewritten_in_place_by_the_next_run(world):
+    opp_id = world.apply("Data Analyst", "Fay Final", "fayfinal@example.com")["id"]
+    world.step(1)
+    attempt = attempt_for("fayfinal@example.com")
+    take(attempt, correct=4)
+    manual = next(ps for ps in attempt.part_scores if ps.part.grading == "manual")
+    attempts.submit_part(attempt.id, manual.part_id, {q.id: "My analysis" for q in manual.part.questions})
+    db.session.commit()
+    world.drain()
+    [form] = world.feedback(opp_id)
+    assert field(form, "Rating") in (None, "")  # a part waits for a person: no rating yet
+    answer = next(a for a in attempt.answers if a.question_id == manual.part.questions[0].id)
+    attempts.evaluate_attempt(attempt.id, {answer.id: 10}, find_user_by_email("admin@acme.example").id)
+    db.session.commit()
+    db.session.execute(delete(Effect).where(Effect.state == "pending"))  # the final write is lost
+    db.session.commit()
+    _unchanged_in_lever(world, opp_id)
+    assert field(world.feedback(opp_id)[0], "Rating") in (None, "")  # Lever still shows the provisional form
+    changes = _reconcile(world)
+    assert changes["repairs"] + changes["drift_repaired"] == 1
+    [form] = world.feedback(opp_id)  # the same form, updated: never a second one
+    final = attempt_for("fayfinal@example.com").final_score
+    assert field(form, "Final score") == f"{final:.0f}%"
+    assert field(form, "Rating") not in (None, "")
+    assert "feedback" in next(s for s in db.session.scalars(select(SyncEvent.summary))
+                              if s.startswith("Repairing what differs in Lever"))
