@@ -8,6 +8,7 @@ import re
 
 from sqlalchemy import select
 
+from dashboard.assessments import services as assessments
 from dashboard.extensions import db
 from dashboard.jobs.runs import run_job
 from dashboard.lever.connection.clients import client_for
@@ -121,3 +122,75 @@ def test_an_applicant_without_a_usable_email_is_held_and_named(world):
     assert "Nomail Person" in attention and f"/lever/applicants/{opp.id}/resync" in attention
     row = next(r for r in _rows(world, "?status=not_invited") if "Nomail Person" in r)
     assert "Not invited" in row and "no email address" in row
+
+
+def _tag_job(world, job: str, *tags: str) -> None:
+    """Tags on a Lever job, as a recruiter sets them, read by a postings refresh."""
+    world.sandbox.admin("POST", f"/_admin/postings/{world.postings[job]}/tags", {"tags": list(tags)})
+    catalog.refresh_postings(world.connection, client_for(world.connection))
+    db.session.commit()
+
+
+def _listed(world, code: str) -> list[str]:
+    """The first names the candidates list shows under the reason filter `code`."""
+    return [r.split()[0] for r in _rows(world, f"?reason={code}&sort=name")[1:]]
+
+
+def test_each_other_reason_is_recorded_listed_and_filterable(world):
+    org = world.connection.organisation_id
+    draft = assessments.create_assessment(org, name="Draft Only", passing_score=50, time_limit_minutes=30,
+                                          invitation_valid_days=7)
+    db.session.commit()
+    assert draft.status != "published"
+    _tag_job(world, "Data Engineer", "Alooba Assessment - Draft Only")
+    world.apply("Data Engineer", "Una Published", "una@example.com")
+    world.step(1)
+    assert _opp("una@example.com").reason_code == "assessment_unpublished"
+    assert "“Draft Only”" in _opp("una@example.com").reason
+
+    _tag_job(world, "Data Engineer", "Alooba Assessment - Data Analyst Assessment",
+             "Alooba Assessment Stage - No Such Stage")
+    world.apply("Data Engineer", "Sten Unknown", "sten@example.com")
+    world.step(2)
+    assert _opp("sten@example.com").reason_code == "stage_unknown"
+    assert "No Such Stage" in _opp("sten@example.com").reason
+
+    _tag_job(world, "Data Engineer", "Alooba Assessment - Data Analyst Assessment")
+    world.apply("Data Analyst", "Rey Reused", "rey@example.com")
+    world.step(3)
+    world.apply("Data Engineer", "Rey Reused", "rey@example.com")  # the same person, a second linked job
+    world.step(4)
+    codes = {o.posting_lever_id: o.reason_code for o in db.session.scalars(
+        select(LeverOpportunity).where(LeverOpportunity.email == "rey@example.com"))}
+    assert codes == {world.postings["Data Analyst"]: "invited", world.postings["Data Engineer"]: "result_reused"}
+
+    held = world.apply("Senior Data Analyst", "Hal Hired", "hal@example.com")["id"]
+    world.step(5)
+    world.act(held, "hire")
+    world.step(7)  # candidateHired and candidateArchiveChange
+    assert _opp("hal@example.com").reason_code == "hired"
+
+    data = {"id": "opp-no-posting", "name": "Pat Nojob", "emails": ["pat@example.com"], "stage": None,
+            "archived": False, "createdAt": 1, "updatedAt": 1, "applications": []}
+    world.connection.backfill_decision = "all"
+    rules.apply_opportunity(world.connection, client_for(world.connection), data, source="candidateStageChange")
+    db.session.commit()
+    assert _opp("pat@example.com").reason_code == "no_posting"
+
+    assert _listed(world, "assessment_unpublished") == ["Una"]
+    assert _listed(world, "stage_unknown") == ["Sten"]
+    assert _listed(world, "hired") == ["Hal"]
+    assert _listed(world, "no_posting") == ["Pat"]
+    assert _rows_names(world, "?status=not_invited&sort=name") == ["Hal", "Pat", "Sten", "Una"]
+    reused = _opp_for(world, "rey@example.com", "Data Engineer")
+    page = world.client.get(f"/lever/applicants/{reused.id}").get_data(as_text=True)
+    assert "Not invited again: an earlier result is reused." in page and "Reused the attempt at" in page
+
+
+def _opp_for(world, email: str, job: str) -> LeverOpportunity:
+    return db.session.scalar(select(LeverOpportunity).where(
+        LeverOpportunity.email == email, LeverOpportunity.posting_lever_id == world.postings[job]))
+
+
+def _rows_names(world, query: str) -> list[str]:
+    return [r.split()[0] for r in _rows(world, query)[1:]]

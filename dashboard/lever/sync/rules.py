@@ -118,11 +118,12 @@ def _decide(connection, client, opp: LeverOpportunity, res, data: dict, source: 
             is_new: bool) -> None:
     """Archived, hired, waiting for a stage or the backfill decision, else invite."""
     hired_now = source == "candidateHired"
-    if opp.archived:
+    if opp.archived:  # a hire archives too (with a hired reason): it is said as the hire it is
         cancel_open_invitations(opp, "archived in Lever")
-        reasons.decide(opp, "archived", reasons.ARCHIVED)
+        code, reason = ("hired", reasons.HIRED) if opp.hired else ("archived", reasons.ARCHIVED)
+        reasons.decide(opp, code, reason)
         if is_new or source != "reconcile":
-            _note(opp, "decision", reasons.ARCHIVED, "info")
+            _note(opp, "decision", reason, "info")
         return
     if opp.hired:
         reasons.decide(opp, "hired", reasons.HIRED)
