@@ -215,7 +215,7 @@ def test_a_candidate_mid_test_keeps_the_time_limit_and_pass_mark_they_started_wi
     finish_and_evaluate(attempt, 10, find_user_by_email("admin@acme.example").id)
     world.drain()
     profile = world.client.get(f"/people/{attempt.candidate_id}").get_data(as_text=True)
-    assert "4 - Strong Hire" in profile and "passing score 60 %" in profile
+    assert "4 - Strong Hire" in profile and "passing score 60%" in profile
     [form] = world.feedback(opp_id)
     assert (field(form, "Rating"), field(form, "Pass mark")) == ("4 - Strong Hire", "60%")
     # A new invitation gets the edited settings.
