@@ -96,10 +96,44 @@ def create_attempt(organisation_id: int, candidate_id: int, assessment_id: int, 
     return attempt
 
 
-def invite_candidate(organisation_id: int, assessment_id: int, email: str, name: str, *, actor: Actor) -> Attempt:
+# Attempts that a new invitation to the same assessment would sit beside: live, or holding a result.
+HELD_STATUSES = ("invited", "in_progress", "completed")
+
+
+def find_candidate(organisation_id: int, email: str) -> Candidate | None:
+    """The organisation's candidate with this email (compared lower-cased), if any."""
+    email = (email or "").strip().lower()
+    return db.session.scalar(
+        select(Candidate).where(Candidate.organisation_id == organisation_id, Candidate.email == email))
+
+
+def held_attempts(organisation_id: int, assessment_id: int, email: str) -> list[Attempt]:
+    """The attempts at this assessment of the candidate with this email that are live (invited, in
+    progress) or hold a result, newest first: a manual invitation asks before adding another."""
+    candidate = find_candidate(organisation_id, email)
+    if candidate is None:
+        return []
+    return list(db.session.scalars(select(Attempt).where(
+        Attempt.organisation_id == organisation_id, Attempt.candidate_id == candidate.id,
+        Attempt.assessment_id == assessment_id, Attempt.status.in_(HELD_STATUSES),
+    ).order_by(Attempt.invited_at.desc(), Attempt.id.desc())))
+
+
+def invite_candidate(organisation_id: int, assessment_id: int, email: str, name: str, *, actor: Actor,
+                     new_attempt: bool = False) -> Attempt:
     """Invite someone by email to a published assessment: the candidate (found or created), a new
-    attempt, and the invitation email queued for after the commit."""
+    attempt, and the invitation email queued for after the commit.
+
+    The name typed is the candidate's name from now on. A candidate who already has a live attempt or
+    a result at this assessment gets a second attempt only when `new_attempt` says the person chose it."""
+    if not new_attempt and held_attempts(organisation_id, assessment_id, email):
+        raise AttemptError("This candidate already has an attempt at this assessment: confirm that a new "
+                           "attempt should be created.")
     candidate = find_or_create_candidate(organisation_id, email, name)
+    name = (name or "").strip()[:200]
+    if name and candidate.name != name:
+        candidate.name = name
+        db.session.flush()
     created = create_attempt(organisation_id, candidate.id, assessment_id, actor=actor)
     queue_invitation(created.id, actor=actor)
     return created
