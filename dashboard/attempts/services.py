@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from dashboard.accounts.models import Organisation
+from dashboard.accounts.models import Organisation, User
 from dashboard.accounts.services import organisation_timezone
 from dashboard.assessments.models import Assessment
+from dashboard.assessments.rating import rating_for
 from dashboard.attempts import events, policy
 from dashboard.attempts.events import Actor
 from dashboard.attempts.models import Answer, Attempt, Candidate, PartScore
@@ -135,6 +136,7 @@ def invite_candidate(organisation_id: int, assessment_id: int, email: str, name:
         candidate.name = name
         db.session.flush()
     created = create_attempt(organisation_id, candidate.id, assessment_id, actor=actor)
+    created.invited_by_id = actor.user_id
     queue_invitation(created.id, actor=actor)
     return created
 
@@ -457,6 +459,7 @@ def finish_attempt(attempt_id: int, *, now: datetime | None = None, actor: Actor
     attempt.status = "completed"
     attempt.completed_at = now
     recompute_final(attempt)
+    queue_result_notice(attempt)
     events.attempt_completed.send(None, attempt_id=attempt.id, organisation_id=attempt.organisation_id,
                                   actor=actor, at_time_limit=at_time_limit, minutes=time_limit(attempt))
     return attempt
@@ -492,7 +495,31 @@ def evaluate_attempt(attempt_id: int, points: dict[int, float], evaluator_id: in
         maximum = answer.question.max_points
         if value is None or not 0 <= value <= maximum:
             raise AttemptError(f"Points must be between 0 and {maximum:g}.")
-    return evaluate_answers(attempt, points, evaluator_id, now)
+    scored = evaluate_answers(attempt, points, evaluator_id, now)
+    queue_result_notice(attempt)
+    return scored
+
+
+def queue_result_notice(attempt: Attempt) -> MailMessage | None:
+    """Once an attempt's score is final, email it to the staff member who invited by hand (once per
+    attempt; invitations the ATS made have nobody to tell, and their result goes to the ATS)."""
+    if attempt.invited_by_id is None or attempt.evaluation_state != "final" or attempt.final_score is None:
+        return None
+    inviter = db.session.get(User, attempt.invited_by_id)
+    if inviter is None or not inviter.active:
+        return None
+    candidate = attempt.candidate
+    who = candidate.name or candidate.email
+    rating = rating_for(attempt.passing_score, attempt.final_score)
+    return queue_email(organisation_id=attempt.organisation_id, to=inviter.email,
+                       subject=f"Result: {who}, {attempt.assessment.name}", template="result",
+                       idempotency_key=f"result:{attempt.id}", context={
+                           "inviter_name": inviter.name or inviter.email, "candidate_name": who,
+                           "assessment_name": attempt.assessment.name, "final_score": attempt.final_score,
+                           "passing_score": attempt.passing_score, "rating": rating.label,
+                           "parts": [(ps.part.name, ps.score) for ps in
+                                     sorted(attempt.part_scores, key=lambda p: p.part.position)],
+                           "link": candidate_profile_link(candidate)})
 
 
 def awaiting_evaluation(organisation_id: int) -> list[Attempt]:
