@@ -234,6 +234,14 @@ def test_an_invitation_sent_by_a_person_is_in_the_history(world):
     assert _line(attempt, "Invited to").summary == "Invited to “Data Analyst Assessment” by owner@acme.example."
 
 
+def test_a_resend_is_in_the_history_as_queued_not_as_sent(invited):
+    world, _, attempt = invited
+    page = _post(world, f"/people/attempts/{attempt.id}/resend", {})
+    assert "queued" in page
+    assert _line(attempt, "again on request").summary == (
+        "Invitation email queued again on request by owner@acme.example.")
+
+
 def test_archiving_in_lever_cancels_through_the_same_path_and_says_so(invited):
     world, opp_id, attempt = invited
     world.act(opp_id, "archive", reason="Withdrew")
