@@ -6,7 +6,7 @@ PORT ?= 5000
 SANDBOX_PORT ?= 5001
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint bench serve venv venv-dev browser clean
+.PHONY: run test lint bench serve venv venv-dev browser clean reset-demo
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -28,6 +28,10 @@ run: venv
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
 	PORT=$(PORT) SANDBOX_PORT=$(SANDBOX_PORT) $(BIN)/python -m dashboard.jobs.devserver
+
+## make reset-demo: start the demo over (asks first; refused in production and while `make run` serves).
+reset-demo: venv
+	$(BIN)/flask demo reset
 
 ## make test: lint and the import contracts, then the whole suite on SQLite, then on PostgreSQL when
 ## TEST_DATABASE_URL is set.

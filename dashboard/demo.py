@@ -1,14 +1,26 @@
-"""Demo data for the embedded default: one organisation, three users, two assessments."""
+"""Demo data for the embedded default: one organisation, three users, two assessments.
+
+`flask demo load` adds them to an empty database; `flask demo reset` starts the demo over (every table
+dropped and migrated again, the demo data loaded, the sandbox's data file removed so that the sandbox
+seeds its demo account again). Reset refuses in production and while `make run` is serving.
+"""
 
 from __future__ import annotations
 
+import os
+import socket
+from pathlib import Path
+
 import click
+from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
+from flask_migrate import upgrade
+from sqlalchemy import select, text
 
 from dashboard.accounts import services as accounts
 from dashboard.accounts.models import Organisation
 from dashboard.assessments import services as assessments
+from dashboard.config import INSTANCE
 from dashboard.extensions import db
 
 DEMO_PASSWORD = "demo-password"
@@ -80,3 +92,60 @@ def demo_load_command() -> None:
     created = load_demo()
     db.session.commit()
     click.echo("demo data loaded" if created else "database not empty: demo data left as it is")
+
+
+def sandbox_data_path() -> Path:
+    """Where `make run`'s Lever sandbox keeps its data (as `dashboard.jobs.devserver` starts it)."""
+    return Path(os.environ.get("SANDBOX_DATA") or INSTANCE / "sandbox.db")
+
+
+def _port_answers(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.3)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def reset_refusal(config) -> str | None:
+    """Why a reset must not happen here, or None."""
+    if config.get("ENV_NAME") == "production":
+        return "refused: APP_ENV is production. `flask demo reset` only resets a development database."
+    port = int(config.get("SANDBOX_PORT") or 5001)
+    if _port_answers(port):
+        return (f"refused: something answers on the sandbox port {port}; stop `make run` (Ctrl-C) first, "
+                "then reset.")
+    return None
+
+
+def reset_demo() -> list[str]:
+    """Drop every table (and Alembic's version), migrate again, load the demo data, remove the sandbox's
+    data file. Returns what was done, line by line. The caller checks `reset_refusal` first."""
+    engine = db.engine
+    db.session.remove()
+    db.metadata.drop_all(bind=engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade()
+    load_demo()
+    db.session.commit()
+    done = [f"database {engine.url.render_as_string(hide_password=True)}: dropped, migrated, demo data loaded"]
+    data = sandbox_data_path()
+    if data.exists():
+        data.unlink()
+        done.append(f"sandbox data {data} removed: the sandbox seeds its demo account at its next start")
+    return done
+
+
+@demo_cli.command("reset")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def demo_reset_command(yes: bool) -> None:
+    """Start the demo over: delete every record (organisations, candidates, the Lever connection, emails)
+    and the sandbox's data, then load the demo data. Refused in production."""
+    refusal = reset_refusal(current_app.config)
+    if refusal:
+        raise click.ClickException(refusal)
+    if not yes:
+        click.confirm("Delete every record of this database and the Lever sandbox's data, then load the demo "
+                      "data again?", abort=True)
+    for line in reset_demo():
+        click.echo(line)
+    click.echo("demo reset: log in as owner@acme.example / demo-password")

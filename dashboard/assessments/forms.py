@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DecimalField,
     EmailField,
+    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -57,4 +58,6 @@ class InviteCandidateForm(FlaskForm):
 
     email = EmailField("Candidate email", validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField("Candidate name", validators=[DataRequired(), Length(max=200)])
+    # "yes" once the person saw the candidate's earlier attempt and chose to create a new one.
+    new_attempt = HiddenField()
 

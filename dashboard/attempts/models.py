@@ -63,6 +63,8 @@ class Attempt(db.Model):
     evaluation_state: Mapped[str] = mapped_column(String(20), default="pending")
     cancelled_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     reminder_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The staff member who invited by hand (None for invitations the ATS made): told the final result.
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
     candidate: Mapped[Candidate] = relationship(back_populates="attempts")
     assessment = relationship("Assessment")

@@ -87,13 +87,26 @@ def invite(assessment_id: int):
     back = url_for("assessments.show", assessment_id=assessment.id)
     if not form.validate_on_submit():
         return form_errors(form, back)
-    outcome = attempt(lambda: services.invite_candidate(current_user.organisation_id, assessment.id,
-                                                        form.email.data, form.name.data, actor=_actor()))
+    org_id = current_user.organisation_id
+    held = services.held_attempts(org_id, assessment.id, form.email.data)
+    confirmed = form.new_attempt.data == "yes"
+    known = services.find_candidate(org_id, form.email.data)
+    typed = form.name.data.strip()
+    if held and not confirmed:
+        return render_template("attempts/reinvite.html", assessment=assessment, candidate=known, held=held,
+                               email=known.email, typed_name=typed, form=form)
+    old_name = known.name if known else None
+    outcome = attempt(lambda: services.invite_candidate(org_id, assessment.id, form.email.data, typed,
+                                                        actor=_actor(), new_attempt=confirmed))
     if not outcome.ok:
         flash(str(outcome.error), "error")
         return redirect(back)
     invited = outcome.result
-    flash(f"{invited.candidate.email} is invited to “{assessment.name}”; the email is on its way.", "success")
+    again = " (a new attempt)" if held else ""
+    now_named = invited.candidate.name
+    renamed = f" Their name is now “{now_named}” (was “{old_name}”)." if old_name and old_name != now_named else ""
+    flash(f"{invited.candidate.email} is invited to “{assessment.name}”{again}; the email is on its way.{renamed}",
+          "success")
     return redirect(url_for(".candidate", candidate_id=invited.candidate_id))
 
 

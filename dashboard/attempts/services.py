@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from dashboard.accounts.models import Organisation
+from dashboard.accounts.models import Organisation, User
 from dashboard.accounts.services import organisation_timezone
 from dashboard.assessments.models import Assessment
+from dashboard.assessments.rating import rating_for
 from dashboard.attempts import events, policy
 from dashboard.attempts.events import Actor
 from dashboard.attempts.models import Answer, Attempt, Candidate, PartScore
@@ -96,11 +97,46 @@ def create_attempt(organisation_id: int, candidate_id: int, assessment_id: int, 
     return attempt
 
 
-def invite_candidate(organisation_id: int, assessment_id: int, email: str, name: str, *, actor: Actor) -> Attempt:
+# Attempts that a new invitation to the same assessment would sit beside: live, or holding a result.
+HELD_STATUSES = ("invited", "in_progress", "completed")
+
+
+def find_candidate(organisation_id: int, email: str) -> Candidate | None:
+    """The organisation's candidate with this email (compared lower-cased), if any."""
+    email = (email or "").strip().lower()
+    return db.session.scalar(
+        select(Candidate).where(Candidate.organisation_id == organisation_id, Candidate.email == email))
+
+
+def held_attempts(organisation_id: int, assessment_id: int, email: str) -> list[Attempt]:
+    """The attempts at this assessment of the candidate with this email that are live (invited, in
+    progress) or hold a result, newest first: a manual invitation asks before adding another."""
+    candidate = find_candidate(organisation_id, email)
+    if candidate is None:
+        return []
+    return list(db.session.scalars(select(Attempt).where(
+        Attempt.organisation_id == organisation_id, Attempt.candidate_id == candidate.id,
+        Attempt.assessment_id == assessment_id, Attempt.status.in_(HELD_STATUSES),
+    ).order_by(Attempt.invited_at.desc(), Attempt.id.desc())))
+
+
+def invite_candidate(organisation_id: int, assessment_id: int, email: str, name: str, *, actor: Actor,
+                     new_attempt: bool = False) -> Attempt:
     """Invite someone by email to a published assessment: the candidate (found or created), a new
-    attempt, and the invitation email queued for after the commit."""
+    attempt, and the invitation email queued for after the commit.
+
+    The name typed is the candidate's name from now on. A candidate who already has a live attempt or
+    a result at this assessment gets a second attempt only when `new_attempt` says the person chose it."""
+    if not new_attempt and held_attempts(organisation_id, assessment_id, email):
+        raise AttemptError("This candidate already has an attempt at this assessment: confirm that a new "
+                           "attempt should be created.")
     candidate = find_or_create_candidate(organisation_id, email, name)
+    name = (name or "").strip()[:200]
+    if name and candidate.name != name:
+        candidate.name = name
+        db.session.flush()
     created = create_attempt(organisation_id, candidate.id, assessment_id, actor=actor)
+    created.invited_by_id = actor.user_id
     queue_invitation(created.id, actor=actor)
     return created
 
@@ -423,6 +459,7 @@ def finish_attempt(attempt_id: int, *, now: datetime | None = None, actor: Actor
     attempt.status = "completed"
     attempt.completed_at = now
     recompute_final(attempt)
+    queue_result_notice(attempt)
     events.attempt_completed.send(None, attempt_id=attempt.id, organisation_id=attempt.organisation_id,
                                   actor=actor, at_time_limit=at_time_limit, minutes=time_limit(attempt))
     return attempt
@@ -458,7 +495,31 @@ def evaluate_attempt(attempt_id: int, points: dict[int, float], evaluator_id: in
         maximum = answer.question.max_points
         if value is None or not 0 <= value <= maximum:
             raise AttemptError(f"Points must be between 0 and {maximum:g}.")
-    return evaluate_answers(attempt, points, evaluator_id, now)
+    scored = evaluate_answers(attempt, points, evaluator_id, now)
+    queue_result_notice(attempt)
+    return scored
+
+
+def queue_result_notice(attempt: Attempt) -> MailMessage | None:
+    """Once an attempt's score is final, email it to the staff member who invited by hand (once per
+    attempt; invitations the ATS made have nobody to tell, and their result goes to the ATS)."""
+    if attempt.invited_by_id is None or attempt.evaluation_state != "final" or attempt.final_score is None:
+        return None
+    inviter = db.session.get(User, attempt.invited_by_id)
+    if inviter is None or not inviter.active:
+        return None
+    candidate = attempt.candidate
+    who = candidate.name or candidate.email
+    rating = rating_for(attempt.passing_score, attempt.final_score)
+    return queue_email(organisation_id=attempt.organisation_id, to=inviter.email,
+                       subject=f"Result: {who}, {attempt.assessment.name}", template="result",
+                       idempotency_key=f"result:{attempt.id}", context={
+                           "inviter_name": inviter.name or inviter.email, "candidate_name": who,
+                           "assessment_name": attempt.assessment.name, "final_score": attempt.final_score,
+                           "passing_score": attempt.passing_score, "rating": rating.label,
+                           "parts": [(ps.part.name, ps.score) for ps in
+                                     sorted(attempt.part_scores, key=lambda p: p.part.position)],
+                           "link": candidate_profile_link(candidate)})
 
 
 def awaiting_evaluation(organisation_id: int) -> list[Attempt]:

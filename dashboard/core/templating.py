@@ -10,6 +10,7 @@ from flask import Flask
 from flask_login import current_user
 
 from dashboard.core.clock import as_utc, utcnow
+from dashboard.core.scores import format_score
 
 
 def _zone(name: str | None) -> ZoneInfo:
@@ -74,6 +75,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(relative_time, "ago")
     app.add_template_filter(time_left, "time_left")
     app.add_template_filter(plural, "plural")
+    app.add_template_filter(format_score, "score")
     app.add_template_global(utcnow, "utcnow")
 
     def can_open(endpoint: str) -> bool:

@@ -10,6 +10,7 @@ import click
 from flask import current_app
 
 from dashboard.core.migrations_check import require_migrated
+from dashboard.core.templating import plural
 from dashboard.jobs import worker
 from dashboard.jobs.scheduler import LeasedScheduler
 
@@ -30,7 +31,7 @@ def worker_command(once: bool) -> None:
     until stopped (SIGTERM finishes the row in hand, then exits)."""
     require_migrated()
     if once:
-        click.echo(f"processed {worker.run_once()} item(s)")
+        click.echo(f"processed {plural(worker.run_once(), 'item')}")
         return
     stop = threading.Event()
     stop_on_signals(stop)

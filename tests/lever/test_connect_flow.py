@@ -23,11 +23,13 @@ def test_owner_connects_and_everything_is_stored_encrypted(app, client, owner, l
     login(client, owner)
     resp = connect(client, lever)
     assert resp.status_code == 302
-    assert "Lever is connected" in flash_text(client)
+    sam = next(u for u in lever.state()["users"] if u["id"] == lever.super_admin_id)
+    assert f"Lever is connected (the account of Sam Super ({sam['email']}))." in flash_text(client)
 
     conn = _connection(owner.organisation_id)
     assert conn.status == "connected"
     assert conn.lever_account_id == lever.account_id
+    assert conn.lever_user_id == lever.super_admin_id  # the token's userId claim
     assert conn.connected_by_id == owner.id and conn.connected_at is not None
     assert "webhooks:write:admin" in conn.scope_list and "offline_access" in conn.scope_list
     assert conn.perform_as_user_id == lever.super_admin_id and conn.perform_as_user_name == "Sam Super"
@@ -50,7 +52,9 @@ def test_owner_connects_and_everything_is_stored_encrypted(app, client, owner, l
         assert secret not in dump
 
     page = client.get(f"{CONNECT}/").get_data(as_text=True)
-    assert "Connected" in page and lever.account_id in page and "Disconnect" in page
+    assert "Connected" in page and "Disconnect" in page
+    assert f'Connected in Lever by Sam Super <span class="muted">({sam["email"]})</span>' in page
+    assert lever.account_id not in page  # the account in words, not its id
     assert "switch these webhook groups on" in page
 
 
@@ -207,4 +211,4 @@ def test_card_is_part_of_the_organisation_settings_page(app, client, owner, leve
     resp = connect(client, lever)
     assert resp.headers["Location"].endswith("/settings")
     page = client.get("/settings").get_data(as_text=True)
-    assert "Lever is connected" in page and "Connected" in page and lever.account_id in page
+    assert "Lever is connected" in page and "Connected in Lever by Sam Super" in page

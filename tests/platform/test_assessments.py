@@ -129,7 +129,7 @@ def test_build_parts_questions_and_publish_through_routes(admin_client, admin):
     db.session.expire_all()
     assert db.session.get(Assessment, a.id).status == "published"
     page = admin_client.get(f"/assessments/{a.id}").get_data(as_text=True)
-    assert "4 - Strong Hire" in page and "80 % to 100 %" in page and "Invite a candidate" in page
+    assert "4 - Strong Hire" in page and "80% to 100%" in page and "Invite a candidate" in page
     admin_client.post(f"/assessments/{a.id}/archive")
     db.session.expire_all()
     assert db.session.get(Assessment, a.id).status == "archived"

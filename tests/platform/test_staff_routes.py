@@ -63,7 +63,7 @@ def test_candidate_page_shows_scores_state_and_rating(admin_client, admin, build
     attempt = invite(org, build_assessment(org, passing_score=60))
     _complete_with_text(attempt)
     page = admin_client.get(f"/people/{attempt.candidate_id}").get_data(as_text=True)
-    assert "100.0 %" in page and "Awaiting evaluation" in page and "provisional" in page
+    assert "100%" in page and "Awaiting evaluation" in page and "provisional" in page
     assert "4 - Strong Hire" in page
     listing = admin_client.get("/people/").get_data(as_text=True)
     assert "Casey Candidate" in listing

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from dashboard.attempts import services as attempts
 from dashboard.attempts.models import Attempt, Candidate
 from dashboard.extensions import db
-from dashboard.lever.sync.models import Invitation, LeverOpportunity
+from dashboard.lever.sync.models import Invitation, LeverOpportunity, SyncEvent
 from tests.support.attempts import attempt_for, finish_and_evaluate, take
 from tests.support.sync import DA_TAG, emails_to, field, status_tags
 
@@ -29,6 +29,10 @@ def test_tagged_job_invites_once_with_link_tags_and_status(world):
     assert status_tags(lever_opp) == {"Alooba - Invited"}
     candidate = db.session.scalar(select(Candidate).where(Candidate.email == "ada@example.com"))
     assert attempts.candidate_profile_link(candidate) in lever_opp["links"]
+    # No mail server in this world: the history says the email was stored, not sent.
+    line = db.session.scalar(select(SyncEvent.summary).where(SyncEvent.summary.like("Invitation email to%")))
+    assert line == "Invitation email to ada@example.com stored in the Outbox (no mail server set)."
+    assert line in world.client.get(f"/lever/candidates/{candidate.id}").get_data(as_text=True)
     # A second pass (resync) changes nothing and sends nothing.
     world.client.post(f"/lever/candidates/{candidate.id}/resync")
     world.drain()

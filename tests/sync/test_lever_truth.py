@@ -116,7 +116,7 @@ def test_the_invited_tag_waits_until_the_mail_server_took_the_email(world, smtp_
     assert len(smtp_server.messages) == 1
     assert status_tags(world.opportunity(opp["id"])) == {"Alooba - Invited"}  # queued by the email's success
     line = db.session.scalar(select(SyncEvent.summary).where(SyncEvent.summary.like("Invitation email to%")))
-    assert line == "Invitation email to ida@example.com accepted by the mail server."
+    assert line == "Invitation email to ida@example.com sent (accepted by the mail server)."
 
 
 def test_without_the_new_scope_the_prompt_shows_and_tags_and_feedback_still_sync(world):

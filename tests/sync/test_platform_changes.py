@@ -215,7 +215,7 @@ def test_a_candidate_mid_test_keeps_the_time_limit_and_pass_mark_they_started_wi
     finish_and_evaluate(attempt, 10, find_user_by_email("admin@acme.example").id)
     world.drain()
     profile = world.client.get(f"/people/{attempt.candidate_id}").get_data(as_text=True)
-    assert "4 - Strong Hire" in profile and "passing score 60 %" in profile
+    assert "4 - Strong Hire" in profile and "passing score 60%" in profile
     [form] = world.feedback(opp_id)
     assert (field(form, "Rating"), field(form, "Pass mark")) == ("4 - Strong Hire", "60%")
     # A new invitation gets the edited settings.
@@ -232,6 +232,14 @@ def test_an_invitation_sent_by_a_person_is_in_the_history(world):
     assert "manual@example.com is invited" in page
     attempt = attempt_for("manual@example.com")
     assert _line(attempt, "Invited to").summary == "Invited to “Data Analyst Assessment” by owner@acme.example."
+
+
+def test_a_resend_is_in_the_history_as_queued_not_as_sent(invited):
+    world, _, attempt = invited
+    page = _post(world, f"/people/attempts/{attempt.id}/resend", {})
+    assert "queued" in page
+    assert _line(attempt, "again on request").summary == (
+        "Invitation email queued again on request by owner@acme.example.")
 
 
 def test_archiving_in_lever_cancels_through_the_same_path_and_says_so(invited):

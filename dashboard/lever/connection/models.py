@@ -46,6 +46,8 @@ class LeverConnection(db.Model):
     public_id: Mapped[str] = mapped_column(String(40), unique=True, default=_public_id)
     status: Mapped[str] = mapped_column(String(20), default="disconnected")
     lever_account_id: Mapped[str | None] = mapped_column(String(100), index=True, nullable=True)
+    # The Lever user who accepted the consent (the token's userId claim); named from `lever_users`.
+    lever_user_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     lever_env: Mapped[str | None] = mapped_column(String(40), nullable=True)
     scopes: Mapped[str] = mapped_column(Text, default="")
     access_token_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -78,6 +80,23 @@ class LeverConnection(db.Model):
         back_populates="connection", cascade="all, delete-orphan",
         order_by="LeverConnectionEvent.id.desc()",
     )
+
+    @property
+    def consenting_user(self) -> dict | None:
+        """The Lever user who accepted the consent ({id, name, email, accessRole}), when Lever's user
+        list (read at connect time) names them."""
+        if not self.lever_user_id:
+            return None
+        return next((u for u in self.lever_users or [] if u.get("id") == self.lever_user_id), None)
+
+    @property
+    def account_label(self) -> str:
+        """The Lever account in words: the account of the user who connected it, else its id."""
+        user = self.consenting_user
+        if user is None:
+            return f"account {self.lever_account_id}" if self.lever_account_id else "no Lever account"
+        email = f" ({user['email']})" if user.get("email") else ""
+        return f"the account of {user.get('name') or user.get('email')}{email}"
 
     @property
     def scope_list(self) -> list[str]:

@@ -150,13 +150,13 @@ def callback():
     if not outcome.ok:
         flash(str(outcome.error), "error")
         return _back()
-    flash(f"Lever is connected (account {outcome.result.lever_account_id}).", "success")
+    _after_connect(outcome.result)  # reads Lever's users: who connected, by name
+    flash(f"Lever is connected ({outcome.result.account_label}).", "success")
     lacking = scopes.missing_features(outcome.result)
     if lacking:
         flash("Lever did not grant every permission; everything else works, but these features are off: "
               + ", ".join(f.name for f in lacking) + ". Reconnect and keep every permission ticked to turn "
               "them on.", "warning")
-    _after_connect(outcome.result)
     return _back()
 
 

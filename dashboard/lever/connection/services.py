@@ -17,7 +17,7 @@ from dashboard.core.boundary import DomainError
 from dashboard.core.clock import utcnow
 from dashboard.extensions import db
 from dashboard.lever.api.errors import LeverError, LeverNotFoundError, LeverOutcomeUnknownError
-from dashboard.lever.api.oauth import ACCOUNT_ID_CLAIM
+from dashboard.lever.api.oauth import ACCOUNT_ID_CLAIM, USER_ID_CLAIM
 from dashboard.lever.connection import crypto, scopes, webhook_keys
 from dashboard.lever.connection.models import (
     EVENT_LABELS,
@@ -90,6 +90,7 @@ def complete_authorization(organisation_id: int, user_id: int, *, code: str, red
                            "Disconnect it there first. Nothing was changed.")
     conn = get_connection(organisation_id)
     kind = "reconnected" if conn is not None else "connected"
+    switched = False
     if conn is None:
 
         conn = LeverConnection(organisation_id=organisation_id,
@@ -98,6 +99,7 @@ def complete_authorization(organisation_id: int, user_id: int, *, code: str, red
         db.session.add(conn)
         db.session.flush()
     elif conn.lever_account_id and conn.lever_account_id != str(account_id):
+        switched = True
         for hook in list(conn.webhooks):  # they belong to the other Lever account
             db.session.delete(hook)
         conn.lever_users = None
@@ -110,14 +112,17 @@ def complete_authorization(organisation_id: int, user_id: int, *, code: str, red
     conn.status, conn.status_reason = "connected", None
     conn.stage_changes_refused = None  # a new consent: Lever is asked again
     conn.lever_account_id, conn.lever_env, conn.scopes = str(account_id), lever_env, " ".join(granted)
+    conn.lever_user_id = str(claims.get(USER_ID_CLAIM) or "") or None
     conn.access_token_enc = crypto.encrypt(access)
     conn.refresh_token_enc = crypto.encrypt(refresh)
     conn.expires_at = now + timedelta(seconds=int(answer.get("expires_in") or 3600))
     conn.connected_by_id, conn.last_refresh_at = user_id, now
     conn.connected_at = conn.connected_at if resumed else now
     lacking = scopes.missing_features(conn)
-    detail = f"Lever account {account_id}" + (
-        "; without " + ", ".join(f"{f.scope} ({f.name.lower()})" for f in lacking) if lacking else "")
+    notes = ["another Lever account than before"] if switched else []
+    if lacking:
+        notes.append("without " + ", ".join(f"{f.scope} ({f.name.lower()})" for f in lacking))
+    detail = "; ".join(notes)
     _record(conn, kind, detail, user_id)
     db.session.flush()
     return conn

@@ -22,6 +22,7 @@ from dashboard.assessments.models import Assessment
 from dashboard.attempts.models import Attempt
 from dashboard.core.boundary import DomainError
 from dashboard.core.clock import utcnow
+from dashboard.core.scores import format_score
 from dashboard.extensions import db
 from dashboard.lever.api.errors import LeverForbiddenError
 from dashboard.lever.connection import scopes
@@ -127,7 +128,8 @@ def why(attempt: Attempt, outcome: str) -> str:
     if outcome == "completed":
         return f"{name} completed"
     sign = "≥" if outcome == "passed" else "<"
-    return f"{name} {outcome}: {attempt.final_score:.0f}% {sign} pass mark {attempt.passing_score:.0f}%"
+    score, mark = format_score(attempt.final_score), format_score(attempt.passing_score)
+    return f"{name} {outcome}: {score} {sign} pass mark {mark}"
 
 
 # -- Lever's refusals ------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from dashboard.assessments.rating import rating_for
 from dashboard.attempts import services as attempts
 from dashboard.attempts.models import Attempt, Candidate, PartScore
 from dashboard.core.clock import utcnow
+from dashboard.core.scores import format_score
 from dashboard.extensions import db
 from dashboard.lever.api.errors import LeverBadRequestError, LeverNotFoundError
 from dashboard.lever.sync import catalog
@@ -94,7 +95,7 @@ def values(attempt: Attempt) -> dict[str, str | None]:
     for part in parts:
         score = scores.get(part.id)
         if score is not None and score.score is not None and score.state == "scored":
-            lines.append(f"{part.name}: {score.score:.0f}%")
+            lines.append(f"{part.name}: {format_score(score.score)}")
             scored += 1
         elif score is not None and score.state == "awaiting_evaluation":
             lines.append(f"{part.name}: awaiting evaluation")
@@ -105,8 +106,8 @@ def values(attempt: Attempt) -> dict[str, str | None]:
     return {
         "rating": rating_for(attempt.passing_score, final).label if is_final else None,
         "status": "Final" if is_final else provisional_status(scored, len(parts)),
-        "final": f"{final:.0f}%" if is_final else provisional_score(final, scored, len(parts)),
-        "pass_mark": f"{attempt.passing_score:.0f}%",
+        "final": format_score(final) if is_final else provisional_score(final, scored, len(parts)),
+        "pass_mark": format_score(attempt.passing_score),
         "parts": "\n".join(lines),
         "profile": attempts.candidate_profile_link(candidate),
         "reference": reference(attempt),
@@ -123,7 +124,7 @@ def provisional_score(score: float | None, scored: int, total: int) -> str:
     """The "Final score" field before the score is final: never a bare number."""
     if score is None:
         return "Not final: no part scored yet"
-    return (f"Not final: {score:.0f}% provisional, covering only the scored parts "
+    return (f"Not final: {format_score(score)} provisional, covering only the scored parts "
             f"({scored} of {total})")
 
 

@@ -114,8 +114,9 @@ def _send_invitation(effect: Effect) -> str | None:
             raise EffectError(f"refused for good, not retried: {exc}", retryable=False) from exc
         raise EffectError(f"email failed: {exc}") from exc
     rules.on_attempt_event(attempt.id, feedback=False, status=True)  # every opportunity sharing the attempt
-    where = "stored for the Outbox page" if message.status == "stored" else "accepted by the mail server"
-    return f"Invitation email to {candidate.email} {where}."
+    if message.status == "stored":
+        return f"Invitation email to {candidate.email} stored in the Outbox (no mail server set)."
+    return f"Invitation email to {candidate.email} sent (accepted by the mail server)."
 
 
 def _lever_write(effect: Effect, connection, client, opp: LeverOpportunity | None) -> str | None:

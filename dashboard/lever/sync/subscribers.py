@@ -132,7 +132,8 @@ def _reminder(sender, attempt_id: int, actor: Actor = events.SCHEDULER, deadline
 
 
 def _resent(sender, attempt_id: int, actor: Actor | None = None, **_):
-    _record(attempt_id, "email", "Invitation email resent on request"
+    # Queued, not sent yet: the Outbox says whether it was then sent or only stored (no mail server).
+    _record(attempt_id, "email", "Invitation email queued again on request"
                                  + (f" by {actor.label}." if actor else "."), actor=actor)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, or_, select
 from dashboard.assessments.models import Assessment
 from dashboard.attempts.models import Attempt, Candidate
 from dashboard.core.clock import as_utc, utcnow
+from dashboard.core.templating import plural
 from dashboard.extensions import db
 from dashboard.jobs.registry import setting
 from dashboard.jobs.runs import job_health, scheduler_state
@@ -260,15 +261,16 @@ def _deliveries(organisation_id: int, connection) -> list[Item]:
             subject, href = "A new applicant, not read from Lever yet", None
         retry = [Action("Try again", url_for("lever.retry_delivery", delivery_id=delivery.id))]
         if delivery.state == "failed":
-            cause = (f"{label} could not be processed after {delivery.attempts} tries. Reconciliation applies "
-                     "the change at its next run; or try again now.")
+            cause = (f"{label} could not be processed after {plural(delivery.attempts, 'try', 'tries')}. "
+                     "Reconciliation applies the change at its next run; or try again now.")
         elif delivery.attempts == 0:
             minutes = int((utcnow() - as_utc(delivery.received_at)).total_seconds() // 60)
-            cause = (f"{label} has waited {minutes} minutes for a worker to process it: is `flask worker` "
+            cause = (f"{label} has waited {plural(minutes, 'minute')} for a worker to process it: is `flask worker` "
                      "running?")
             retry = []
         else:
-            cause = f"{label} keeps failing ({delivery.attempts} tries so far); it is tried again by itself."
+            tries = plural(delivery.attempts, "try", "tries")
+            cause = f"{label} keeps failing ({tries} so far); it is tried again by itself."
         items.append(Item("delivery", subject, cause, href, delivery.received_at, delivery.error, retry))
     return items
 
@@ -336,7 +338,8 @@ def _jobs(organisation_id: int, connection, admin: bool) -> list[Item]:
     titles = dict(db.session.execute(select(LeverPosting.lever_id, LeverPosting.text).where(
         LeverPosting.connection_id == connection.id, LeverPosting.lever_id.in_(list(held)))).all()) if held else {}
     for posting_id, waiting in held.items():  # held under tags since fixed: a refresh or a resync decides again
-        items.append(Item("job", titles.get(posting_id, "A job"), f"{waiting} applicant(s) were held by this "
+        who = plural(waiting, "applicant was", "applicants were")
+        items.append(Item("job", titles.get(posting_id, "A job"), f"{who} held by this "
                           "job's tags, which look right now: Sync now (or Resync them) to invite them.",
                           url_for("lever.candidates", job=posting_id, status="not_invited")))
     return items
