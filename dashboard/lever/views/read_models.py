@@ -20,7 +20,7 @@ from dashboard.lever.sync.models import (
     LeverStage,
     SyncEvent,
 )
-from dashboard.lever.views.overview import COUNTED_STATUSES, cached_aggregate, status_sums
+from dashboard.lever.views import overview
 
 # The candidates list sorted by name walks this index instead of sorting every candidate.
 Index("ix_candidates_organisation_name", Candidate.organisation_id, Candidate.name)
@@ -334,20 +334,8 @@ def opportunities_for_candidate(organisation_id: int, candidate_id: int) -> list
 
 
 def status_counts(organisation_id: int) -> dict[str, int]:
-    """Invitations by attempt status, and applicants not invited (briefly cached)."""
-    return cached_aggregate("status_counts", organisation_id, lambda: _read_status_counts(organisation_id))
-
-
-def _read_status_counts(organisation_id: int) -> dict[str, int]:
-    row = db.session.execute(select(*status_sums()).select_from(Invitation)
-                             .join(Attempt, Attempt.id == Invitation.attempt_id)
-                             .where(Invitation.organisation_id == organisation_id)).one()
-    counts = {s: int(n or 0) for s, n in zip(COUNTED_STATUSES, row, strict=True) if n}
-    applicants = db.session.scalar(select(func.count(LeverOpportunity.id)).where(
-        *not_invited(organisation_id))) or 0
-    if applicants:
-        counts[NOT_INVITED] = applicants
-    return counts
+    """Invitations by attempt status, and applicants not invited (from the per-job counts)."""
+    return overview.status_counts(organisation_id)
 
 
 def reason_counts(organisation_id: int) -> dict[str, int]:

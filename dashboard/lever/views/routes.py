@@ -60,12 +60,13 @@ def overview():
     org_id = current_user.organisation_id
     connection = _connection()
     health = ov.scheduler_health_context(org_id, current_app.config)
+    counts = ov.job_count_rows(org_id)
     context = {**ov.sync_now_context(org_id, current_user), **ov.backfill_context(org_id, current_user), **health,
-               "connection": connection, "counts": read_models.status_counts(org_id),
+               "connection": connection, "counts": ov.status_counts(org_id, counts),
                "attention": attention_model.compute(org_id, current_user,
                                                     (health["scheduler"], health["scheduler_health"])),
                "attention_shown": OVERVIEW_ATTENTION,
-               "funnels": ov.funnels(org_id), "health": ov.health(org_id, connection)}
+               "funnels": ov.funnels(org_id, rows=counts), "health": ov.health(org_id, connection)}
     return render_template("lever/overview.html", **context)
 
 
