@@ -3,6 +3,8 @@
 `lever_job_counts`: per (organisation, posting, deleted) how many opportunities, how many invited, how
 many not invited, invitations by attempt status and how many passed; kept up to date in the
 transaction of each change (dashboard/lever/sync/job_counts.py). Filled here from the records.
+Two indexes for the Overview's health card: the newest delivery per webhook event, and what waits in
+the outbox by kind.
 
 Revision ID: b4c0a1f2d3e4
 Revises: 6e73801b18a3
@@ -41,6 +43,10 @@ def upgrade():
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_lever_job_counts_organisation_id_organisations')),
     sa.PrimaryKeyConstraint('organisation_id', 'posting_lever_id', 'deleted', name=op.f('pk_lever_job_counts'))
     )
+    op.create_index('ix_lever_inbox_organisation_event_received', 'lever_inbox',
+                    ['organisation_id', 'event', 'received_at'], unique=False)
+    op.create_index('ix_lever_effects_organisation_state_kind', 'lever_effects',
+                    ['organisation_id', 'state', 'kind'], unique=False)
     statuses = ("invited", "in_progress", "completed", "expired", "cancelled")
     per_status = ", ".join(f"SUM(CASE WHEN a.status = '{s}' THEN 1 ELSE 0 END) AS {s}" for s in statuses)
     not_inviting = ", ".join(f"'{c}'" for c in NOT_INVITED)
@@ -63,4 +69,6 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index('ix_lever_effects_organisation_state_kind', table_name='lever_effects')
+    op.drop_index('ix_lever_inbox_organisation_event_received', table_name='lever_inbox')
     op.drop_table('lever_job_counts')

@@ -78,9 +78,10 @@ def waiting_threshold() -> timedelta:
     return timedelta(seconds=float(setting(current_app.config, "ATTENTION_AFTER_SECONDS", 300)))
 
 
-def compute(organisation_id: int, viewer, health: tuple | None = None) -> Attention:
+def compute(organisation_id: int, viewer, health: tuple | None = None,
+            backfill: tuple[int, object] | None = None) -> Attention:
     """Every item for the organisation, with the actions `viewer`'s role may use. `health`: the
-    (SchedulerState, [JobHealth]) the page has already read, if any."""
+    (SchedulerState, [JobHealth]) the page has already read, if any; `backfill`: (held, since) likewise."""
     admin = viewer.has_role("admin")
     connection = get_connection(organisation_id)
     items: list[Item] = []
@@ -89,7 +90,7 @@ def compute(organisation_id: int, viewer, health: tuple | None = None) -> Attent
         items += _webhooks(connection)
     items += _scheduler(organisation_id, connection, health)
     if connection is not None:
-        items += _backfill(organisation_id, admin)
+        items += _backfill(organisation_id, admin, backfill)
     effects = _effects(organisation_id)
     items += effects
     if connection is not None:
@@ -144,11 +145,11 @@ def _scheduler(organisation_id: int, connection, health: tuple | None) -> list[I
     return items
 
 
-def _backfill(organisation_id: int, admin: bool) -> list[Item]:
-    waiting = sync_services.backfill_waiting(organisation_id)
+def _backfill(organisation_id: int, admin: bool, held: tuple[int, object] | None) -> list[Item]:
+    waiting, since = held if held is not None else (sync_services.backfill_waiting(organisation_id), None)
     if not waiting:
         return []
-    since = sync_services.backfill_since(organisation_id)
+    since = since if held is not None else sync_services.backfill_since(organisation_id)
     people = f"{waiting} applicant{'s' if waiting != 1 else ''}"
     actions = [Action("Invite them", url_for("lever_sync.backfill"), fields={"decision": "all"}),
                Action("Leave them", url_for("lever_sync.backfill"), fields={"decision": "new_only"})] if admin else []

@@ -57,9 +57,8 @@ def rows(connection, counts: dict[str, dict] | None = None) -> tuple[list[JobRow
     brand = connection.tag_brand or "Alooba"
     postings = db.session.scalars(select(LeverPosting).where(
         LeverPosting.connection_id == connection.id).order_by(LeverPosting.text)).all()
-    names = dict(db.session.execute(select(Assessment.id, Assessment.name).where(
-        Assessment.organisation_id == connection.organisation_id)).all())
     published, others = catalog.assessment_names(connection.organisation_id)  # once, not per posting
+    names = {aid: name for name, aid in published.items()}  # tags resolve to published assessments only
     stages = catalog.stage_map(connection)
     linked, untagged = [], []
     for posting in postings:

@@ -4,20 +4,21 @@ Sync now, postings refresh, backfill and scheduler health partials."""
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Index, func, select
 
 from dashboard.extensions import db
 from dashboard.jobs.registry import registry
 from dashboard.jobs.runs import job_health, latest_requested, requested_in_progress, scheduler_state
+from dashboard.lever.connection.models import WEBHOOK_EVENTS
 from dashboard.lever.connection.services import get_connection
 from dashboard.lever.sync import job_counts
-from dashboard.lever.sync import services as sync_services
 from dashboard.lever.sync.job_counts import JobCount
 from dashboard.lever.sync.jobs import SYNC_JOBS
 from dashboard.lever.sync.models import (
     Effect,
     InboxDelivery,
     LeverAccountCache,
+    LeverOpportunity,
     LeverPosting,
 )
 from dashboard.mail.models import MailMessage
@@ -70,12 +71,34 @@ def funnels(organisation_id: int, titles: dict[str, str] | None = None, rows: li
     return sorted(out, key=lambda f: f["job"] or "")
 
 
+# The Overview's health card reads the newest delivery of each webhook event and counts what waits, each
+# through an index of its own (one round trip for all of them).
+Index("ix_lever_inbox_organisation_event_received", InboxDelivery.organisation_id, InboxDelivery.event,
+      InboxDelivery.received_at)
+Index("ix_lever_effects_organisation_state_kind", Effect.organisation_id, Effect.state, Effect.kind)
+WAITING_EFFECTS = ("pending", "claimed")
+
+
 def health(organisation_id: int, connection) -> dict:
-    """Last webhook per event, what waits for the worker (in words) and the last reconciliation."""
-    last = dict(db.session.execute(select(InboxDelivery.event, func.max(InboxDelivery.received_at)).where(
-        InboxDelivery.organisation_id == organisation_id).group_by(InboxDelivery.event)).all())
+    """Last webhook per event, what waits for the worker (in words) and the last reconciliation, in one
+    query (plus the account cache row by its key)."""
+    def count(model, *where):
+        return select(func.count()).select_from(model).where(model.organisation_id == organisation_id,
+                                                              *where).scalar_subquery()
+
+    waiting_effect = Effect.state.in_(WAITING_EFFECTS)
+    row = db.session.execute(select(
+        count(Effect, waiting_effect, Effect.kind == "send_invitation"),
+        count(Effect, waiting_effect, Effect.kind != "send_invitation"),
+        count(InboxDelivery, InboxDelivery.state.in_(("pending", "claimed"))),
+        count(MailMessage, MailMessage.status.in_(("queued", "sending"))),
+        *[select(func.max(InboxDelivery.received_at)).where(
+            InboxDelivery.organisation_id == organisation_id, InboxDelivery.event == event).scalar_subquery()
+          for event in WEBHOOK_EVENTS])).one()
+    emails, writes, deliveries, mail = (int(n or 0) for n in row[:4])
+    last = {event: at for event, at in zip(WEBHOOK_EVENTS, row[4:], strict=True) if at is not None}
     cache = db.session.get(LeverAccountCache, connection.id) if connection else None
-    return {"last_webhook": last, "waiting": waiting_work(organisation_id),
+    return {"last_webhook": last, "waiting": waiting_words(deliveries, writes, emails + mail),
             "last_reconciled": cache.postings_refreshed_at if cache else None}
 
 
@@ -83,25 +106,26 @@ def _plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
-def waiting_work(organisation_id: int) -> list[str]:
-    """What waits for the worker, in words ("2 Lever writes", "1 invitation email", "3 webhooks")."""
-    kinds = dict(db.session.execute(select(Effect.kind, func.count(Effect.id)).where(
-        Effect.organisation_id == organisation_id, Effect.state.in_(("pending", "claimed")))
-        .group_by(Effect.kind)).all())
-    emails = kinds.pop("send_invitation", 0)
-    writes = sum(kinds.values())
-    deliveries = db.session.scalar(select(func.count(InboxDelivery.id)).where(
-        InboxDelivery.organisation_id == organisation_id, InboxDelivery.state.in_(("pending", "claimed")))) or 0
-    mail = db.session.scalar(select(func.count(MailMessage.id)).where(
-        MailMessage.organisation_id == organisation_id, MailMessage.status.in_(("queued", "sending")))) or 0
+def waiting_words(deliveries: int, writes: int, emails: int) -> list[str]:
+    """What waits for the worker, in words ("2 writes to Lever", "1 email to send", ...)."""
     out = []
     if deliveries:
         out.append(_plural(deliveries, "webhook delivery to process", "webhook deliveries to process"))
     if writes:
         out.append(_plural(writes, "write to Lever", "writes to Lever"))
-    if emails + mail:
-        out.append(_plural(emails + mail, "email to send", "emails to send"))
+    if emails:
+        out.append(_plural(emails, "email to send", "emails to send"))
     return out
+
+
+def backfill_held(organisation_id: int) -> tuple[int, object]:
+    """(how many applicants are held for the backfill decision, when the first of them was seen), in one
+    read of the reason index."""
+    waiting, since = db.session.execute(select(func.count(LeverOpportunity.id), func.min(
+        LeverOpportunity.first_seen_at)).where(
+        LeverOpportunity.organisation_id == organisation_id, LeverOpportunity.reason_code == "backfill_held",
+        LeverOpportunity.deleted.is_(False))).one()
+    return int(waiting or 0), since
 
 
 def sync_now_context(organisation_id: int, viewer) -> dict:
@@ -135,11 +159,11 @@ def scheduler_health_context(organisation_id: int, config) -> dict:
             "scheduler": scheduler}
 
 
-def backfill_context(organisation_id: int, viewer) -> dict:
+def backfill_context(organisation_id: int, viewer, held: tuple[int, object] | None = None) -> dict:
     """Context of `lever/_backfill.html`: `connection`, `backfill_waiting` (opportunities held) and
     `backfill_since`, `can_decide` (admin or owner), `backfill_error` (None), `backfill_decided` (False:
-    True only in the answer to the decision)."""
+    True only in the answer to the decision). `held`: `backfill_held`, when already read."""
+    waiting, since = backfill_held(organisation_id) if held is None else held
     return {"connection": get_connection(organisation_id),
-            "backfill_waiting": sync_services.backfill_waiting(organisation_id),
-            "backfill_since": sync_services.backfill_since(organisation_id),
+            "backfill_waiting": waiting, "backfill_since": since,
             "can_decide": viewer.has_role("admin"), "backfill_error": None, "backfill_decided": False}

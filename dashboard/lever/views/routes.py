@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from dashboard.attempts.models import Attempt, Candidate
+from dashboard.attempts.models import Candidate
 from dashboard.core.auth import get_scoped_or_404, role_required, safe_next
 from dashboard.core.boundary import act, attempt
 from dashboard.core.htmx import partial_or_page
 from dashboard.core.params import MAX_ID, int_arg, page_arg
-from dashboard.extensions import db
 from dashboard.lever.connection.services import get_connection
 from dashboard.lever.sync import reasons
 from dashboard.lever.sync import services as sync_services
@@ -61,10 +59,11 @@ def overview():
     connection = _connection()
     health = ov.scheduler_health_context(org_id, current_app.config)
     counts = ov.job_count_rows(org_id)
-    context = {**ov.sync_now_context(org_id, current_user), **ov.backfill_context(org_id, current_user), **health,
-               "connection": connection, "counts": ov.status_counts(org_id, counts),
+    held = ov.backfill_held(org_id) if connection is not None else (0, None)
+    context = {**ov.sync_now_context(org_id, current_user), **ov.backfill_context(org_id, current_user, held),
+               **health, "connection": connection, "counts": ov.status_counts(org_id, counts),
                "attention": attention_model.compute(org_id, current_user,
-                                                    (health["scheduler"], health["scheduler_health"])),
+                                                    (health["scheduler"], health["scheduler_health"]), held),
                "attention_shown": OVERVIEW_ATTENTION,
                "funnels": ov.funnels(org_id, rows=counts), "health": ov.health(org_id, connection)}
     return render_template("lever/overview.html", **context)
@@ -117,13 +116,14 @@ def candidate(candidate_id: int):
     """One candidate: attempts, scores by part, open outbox items and the sync history timeline."""
     cand = get_scoped_or_404(Candidate, candidate_id, current_user.organisation_id)
     org_id = current_user.organisation_id
+    opportunities = read_models.opportunities_for_candidate(org_id, cand.id)
     context = {
         "candidate": cand,
-        "attempts": db.session.scalars(select(Attempt).where(Attempt.candidate_id == cand.id)
-                                       .order_by(Attempt.id.desc())).all(),
-        "opportunities": read_models.opportunities_for_candidate(org_id, cand.id),
+        "attempts": read_models.attempts_for_candidate(cand.id),
+        "opportunities": opportunities,
         "effects": read_models.effects_for_candidate(org_id, cand.id),
-        "history": read_models.history_for_candidate(org_id, cand.id),
+        "history": read_models.history_for_candidate(org_id, cand.id,
+                                                     opportunity_ids=[o.id for o in opportunities]),
         "poll_url": url_for("lever.candidate", candidate_id=cand.id),
         "resync_url": url_for("lever.resync", candidate_id=cand.id),
     }
