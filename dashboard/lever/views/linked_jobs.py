@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from dashboard.assessments.models import Assessment
 from dashboard.extensions import db
 from dashboard.lever.sync import catalog, tag_match
 from dashboard.lever.sync import tags as tag_rules
@@ -52,12 +51,14 @@ def _tag_views(brand: str, posting: LeverPosting, problems: list[tag_rules.TagPr
             for t in posting.tags or [] if isinstance(t, str)]
 
 
-def rows(connection, counts: dict[str, dict] | None = None) -> tuple[list[JobRow], list[LeverPosting]]:
-    """(postings with one of our tags or a tag problem, resolved; postings without any)."""
+def rows(connection, counts: dict[str, dict] | None = None, assessments: tuple | None = None
+         ) -> tuple[list[JobRow], list[LeverPosting]]:
+    """(postings with one of our tags or a tag problem, resolved; postings without any). `assessments`:
+    `catalog.assessment_names` of the organisation, when already read."""
     brand = connection.tag_brand or "Alooba"
     postings = db.session.scalars(select(LeverPosting).where(
         LeverPosting.connection_id == connection.id).order_by(LeverPosting.text)).all()
-    published, others = catalog.assessment_names(connection.organisation_id)  # once, not per posting
+    published, others = assessments or catalog.assessment_names(connection.organisation_id)  # once, not per posting
     names = {aid: name for name, aid in published.items()}  # tags resolve to published assessments only
     stages = catalog.stage_map(connection)
     linked, untagged = [], []
@@ -86,13 +87,12 @@ def problem_rows(connection) -> list[JobRow]:
             if row.problems and (row.posting.state or "").lower() not in CLOSED_STATES]
 
 
-def suggestions(organisation_id: int, connection) -> list[str]:
-    """The tag to copy for each published assessment."""
+def suggestions(organisation_id: int, connection, assessments: tuple | None = None) -> list[str]:
+    """The tag to copy for each published assessment. `assessments`: `catalog.assessment_names`, when
+    already read."""
     brand = (connection.tag_brand if connection else None) or "Alooba"
-    names = db.session.scalars(select(Assessment.name).where(
-        Assessment.organisation_id == organisation_id, Assessment.status == "published")
-        .order_by(Assessment.name)).all()
-    return [tag_rules.assessment_tag(brand, name) for name in names]
+    published, _others = assessments or catalog.assessment_names(organisation_id)
+    return [tag_rules.assessment_tag(brand, name) for name in sorted(published)]
 
 
 def prefix_change_impact(connection, new_brand: str) -> list[str]:

@@ -12,7 +12,7 @@ from dashboard.core.boundary import act, attempt
 from dashboard.core.htmx import partial_or_page
 from dashboard.core.params import MAX_ID, int_arg, page_arg
 from dashboard.lever.connection.services import get_connection
-from dashboard.lever.sync import reasons
+from dashboard.lever.sync import catalog, reasons
 from dashboard.lever.sync import services as sync_services
 from dashboard.lever.sync.models import Effect, InboxDelivery, LeverOpportunity
 from dashboard.lever.sync.performers import LABELS as EFFECT_LABELS
@@ -83,9 +83,11 @@ def jobs():
     """Every Lever posting with one of our tags (or a near miss), what it resolves to, and the rest collapsed."""
     org_id = current_user.organisation_id
     connection = _connection()
-    rows, untagged = linked_jobs.rows(connection, ov.counts_by_posting(org_id)) if connection else ([], [])
+    assessments = catalog.assessment_names(org_id)  # read once: the tags' resolution and the suggestions
+    rows, untagged = linked_jobs.rows(connection, ov.counts_by_posting(org_id), assessments) if connection \
+        else ([], [])
     return render_template("lever/jobs.html", connection=connection, linked=rows, untagged=untagged,
-                           suggestions=linked_jobs.suggestions(org_id, connection),
+                           suggestions=linked_jobs.suggestions(org_id, connection, assessments),
                            **ov.refresh_context(org_id, current_user))
 
 
