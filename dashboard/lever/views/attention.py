@@ -79,9 +79,10 @@ def waiting_threshold() -> timedelta:
 
 
 def compute(organisation_id: int, viewer, health: tuple | None = None,
-            backfill: tuple[int, object] | None = None) -> Attention:
+            backfill: tuple[int, object] | None = None, postings: list | None = None) -> Attention:
     """Every item for the organisation, with the actions `viewer`'s role may use. `health`: the
-    (SchedulerState, [JobHealth]) the page has already read, if any; `backfill`: (held, since) likewise."""
+    (SchedulerState, [JobHealth]) the page has already read, if any; `backfill` ((held, since) of
+    `overview.backfill_held`) and `postings` (`linked_jobs.postings_of`) likewise."""
     admin = viewer.has_role("admin")
     connection = get_connection(organisation_id)
     items: list[Item] = []
@@ -97,7 +98,7 @@ def compute(organisation_id: int, viewer, health: tuple | None = None,
         items += _deliveries(organisation_id, connection)
     items += _mail(organisation_id, {i.attempt_id for i in effects if i.attempt_id})
     if connection is not None:
-        items += _jobs(organisation_id, connection, admin)
+        items += _jobs(organisation_id, connection, admin, postings)
         items += _applicants(organisation_id)
     return Attention(items)
 
@@ -276,7 +277,7 @@ def _mail(organisation_id: int, listed_invitations: set[int]) -> list[Item]:
     return items
 
 
-def _jobs(organisation_id: int, connection, admin: bool) -> list[Item]:
+def _jobs(organisation_id: int, connection, admin: bool, postings: list | None) -> list[Item]:
     held = dict(db.session.execute(
         select(LeverOpportunity.posting_lever_id, func.count(LeverOpportunity.id))
         .where(LeverOpportunity.organisation_id == organisation_id, LeverOpportunity.deleted.is_(False),
@@ -284,7 +285,7 @@ def _jobs(organisation_id: int, connection, admin: bool) -> list[Item]:
         .group_by(LeverOpportunity.posting_lever_id)).all())
     items = []
     assessments = {}
-    for row in linked_jobs.problem_rows(connection):
+    for row in linked_jobs.problem_rows(connection, postings):
         waiting = held.pop(row.posting.lever_id, 0)
         people = f" {waiting} applicant{'s' if waiting != 1 else ''} not invited because of it." if waiting else ""
         actions = []

@@ -60,12 +60,14 @@ def overview():
     health = ov.scheduler_health_context(org_id, current_app.config)
     counts = ov.job_count_rows(org_id)
     held = ov.backfill_held(org_id) if connection is not None else (0, None)
+    postings = linked_jobs.postings_of(connection) if connection is not None else None  # attention and funnels
+    titles = {p.lever_id: p.text for p in postings} if postings is not None else None
     context = {**ov.sync_now_context(org_id, current_user), **ov.backfill_context(org_id, current_user, held),
                **health, "connection": connection, "counts": ov.status_counts(org_id, counts),
                "attention": attention_model.compute(org_id, current_user,
-                                                    (health["scheduler"], health["scheduler_health"]), held),
+                                                    (health["scheduler"], health["scheduler_health"]), held, postings),
                "attention_shown": OVERVIEW_ATTENTION,
-               "funnels": ov.funnels(org_id, rows=counts), "health": ov.health(org_id, connection)}
+               "funnels": ov.funnels(org_id, titles, rows=counts), "health": ov.health(org_id, connection)}
     return render_template("lever/overview.html", **context)
 
 
@@ -73,8 +75,10 @@ def overview():
 @role_required("recruiter")
 def attention():
     """Everything that needs a person, each with its cause and its fix."""
+    org_id = current_user.organisation_id
+    held = ov.backfill_held(org_id) if _connection() is not None else None
     return partial_or_page("lever/_attention.html", "lever/attention.html", attention_shown=None,
-                           attention=attention_model.compute(current_user.organisation_id, current_user))
+                           attention=attention_model.compute(org_id, current_user, backfill=held))
 
 
 @bp.route("/jobs")
