@@ -9,7 +9,7 @@ from tests.support.queries import count_statements
 
 # What each page may read at most here (the layout's Lever banner included; the logged-in user is already
 # loaded in this test's context).
-BOUNDS = {"/lever/": 17, "/lever/jobs": 10, "/lever/attention": 12, "candidate": 6}
+BOUNDS = {"/lever/": 17, "/lever/jobs": 10, "/lever/attention": 12, "candidate": 5}
 
 
 def selects(client, url: str) -> int:

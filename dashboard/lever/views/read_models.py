@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from sqlalchemy import Index, and_, func, literal, literal_column, or_, select, union_all
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from dashboard.assessments.models import Assessment
 from dashboard.attempts.models import Attempt, Candidate, PartScore
@@ -316,11 +316,11 @@ def history_for_candidate(organisation_id: int, candidate_id: int, limit: int = 
 
 def attempts_for_candidate(candidate_id: int) -> list[Attempt]:
     """The candidate's attempts, newest first, with their assessment and part scores (and parts) loaded
-    in the same round trips rather than one query per attempt and part."""
+    in the same query rather than one query per attempt and part."""
     return list(db.session.scalars(select(Attempt).where(Attempt.candidate_id == candidate_id)
                                    .options(joinedload(Attempt.assessment),
-                                            selectinload(Attempt.part_scores).joinedload(PartScore.part))
-                                   .order_by(Attempt.id.desc())))
+                                            joinedload(Attempt.part_scores).joinedload(PartScore.part))
+                                   .order_by(Attempt.id.desc())).unique())
 
 
 def effects_for_candidate(organisation_id: int, candidate_id: int) -> list[Effect]:
