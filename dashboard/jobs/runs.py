@@ -7,6 +7,7 @@ the error. One organisation's failure is recorded on its run and the next one st
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections import Counter
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
@@ -255,9 +256,11 @@ def job_health(organisation_id: int, config, now: datetime | None = None, *,
     scheduler = scheduler or scheduler_state(now)
     out = []
     specs = registry().jobs
-    runs = iter(_latest([(JobRun.job == spec.id, _scope(organisation_id), status)
-                         for spec in specs for status in (JobRun.status == "ok",
-                                                          JobRun.status.in_(("ok", "failed")))]))
+    ids = db.session.execute(_health_statement(tuple(spec.id for spec in specs)),
+                             {"organisation_id": organisation_id}).one()
+    wanted = [i for i in ids if i is not None]
+    found = {run.id: run for run in db.session.scalars(select(JobRun).where(JobRun.id.in_(wanted)))} if wanted else {}
+    runs = iter(found.get(i) for i in ids)
     for spec in specs:
         last_ok, last_run = next(runs), next(runs)
         health = JobHealth(spec.id, spec.label, spec.interval(config), last_ok, last_run)
@@ -265,6 +268,17 @@ def job_health(organisation_id: int, config, now: datetime | None = None, *,
         health.state, health.due_by = _state(health, max((t for t in starts if t), default=None), now)
         out.append(health)
     return out
+
+
+@functools.lru_cache(maxsize=8)
+def _health_statement(job_ids: tuple[str, ...]):
+    """For each job, the ids of its newest successful run and of its newest finished run, for the
+    organisation given as `organisation_id` (or for all organisations): built once per job list, since
+    building a dozen subqueries costs more than running them."""
+    scope = or_(JobRun.organisation_id == bindparam("organisation_id"), JobRun.organisation_id.is_(None))
+    return select(*[select(JobRun.id).where(JobRun.job == job, scope, status).order_by(JobRun.id.desc())
+                    .limit(1).scalar_subquery()
+                    for job in job_ids for status in (JobRun.status == "ok", JobRun.status.in_(("ok", "failed")))])
 
 
 def _state(health: JobHealth, started: datetime | None, now: datetime) -> tuple[str, datetime | None]:
