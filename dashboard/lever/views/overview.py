@@ -3,7 +3,9 @@ Sync now, postings refresh, backfill and scheduler health partials."""
 
 from __future__ import annotations
 
-from flask import current_app
+from urllib.parse import urlencode
+
+from flask import current_app, url_for
 from sqlalchemy import Index, func, select
 
 from dashboard.extensions import db
@@ -58,17 +60,36 @@ def funnels(organisation_id: int, titles: dict[str, str] | None = None, rows: li
     if titles is None:
         titles = dict(db.session.execute(select(LeverPosting.lever_id, LeverPosting.text).where(
             LeverPosting.organisation_id == organisation_id)).all())
-    out = []
+    out, base = [], url_for("lever.candidates")
     for r in job_count_rows(organisation_id) if rows is None else rows:
         posting = r.posting_lever_id or None
         applied = r.applied if posting else 0
         if r.deleted or not (applied or _invitations(r)):
             continue
-        out.append({"posting_id": posting, "job": titles.get(posting, posting), "applied": applied,
-                    "invited": _invitations(r),
-                    "started": r.in_progress + r.completed, "completed": r.completed, "passed": r.passed,
-                    "not_invited": max(0, applied - r.with_invitation)})
+        funnel = {"posting_id": posting, "job": titles.get(posting, posting), "applied": applied,
+                  "invited": _invitations(r), "started": r.in_progress + r.completed, "completed": r.completed,
+                  "passed": r.passed, "not_invited": max(0, applied - r.with_invitation)}
+        out.append(_drawn(funnel, base))
     return sorted(out, key=lambda f: f["job"] or "")
+
+
+FUNNEL_STEPS = (("Applied", "applied"), ("Invited", "invited"), ("Started", "started"), ("Completed", "completed"),
+                ("Passed", "passed"))
+
+
+def _drawn(funnel: dict, base_url: str) -> dict:
+    """Add what the chart draws (each step's bar width, share and position) and the funnel's links."""
+    top = max(funnel["applied"], funnel["invited"], 1)
+    steps = []
+    for i, (label, key) in enumerate(FUNNEL_STEPS):
+        value = funnel[key]
+        steps.append({"label": label, "value": value, "y": i * 28, "width": max(round(value / top * 180, 1), 2),
+                      "opacity": 1 - i * 0.14, "percent": int(round(value / top * 100)) if i else None})
+    job = {"job": funnel["posting_id"]} if funnel["posting_id"] else {}
+    return {**funnel, "steps": steps,
+            "summary": ", ".join(f"{s['label']} {s['value']}" for s in steps),
+            "url": base_url + ("?" + urlencode(job) if job else ""),
+            "not_invited_url": base_url + "?" + urlencode({**job, "status": "not_invited"})}
 
 
 # The Overview's health card reads the newest delivery of each webhook event and counts what waits, each
