@@ -141,3 +141,31 @@ def test_reconciliation_repairs_counts_changed_behind_the_orm(world):
     assert records_funnels(org_id)["Data Analyst"][2] == 1
     assert db.session.scalar(select(SyncEvent).where(SyncEvent.kind == "repair",
                                                      SyncEvent.summary.like("%counts per job%"))) is not None
+
+
+def test_the_migration_fills_the_counts_from_existing_records(app, dash):
+    from flask_migrate import downgrade, stamp, upgrade
+
+    from dashboard.lever.sync.job_counts import JobCount
+
+    analyst, engineer = dash.postings["Data Analyst"], dash.postings["Data Engineer"]
+    dash.invite("Ada One", "ada@example.com", analyst, status="completed", score=90)
+    dash.invite("Bo Two", "bo@example.com", analyst, status="completed", score=20)
+    dash.invite("Cy Three", "cy@example.com", engineer, status="cancelled")
+    gone = dash.invite("Dee Four", "dee@example.com", analyst, status="expired")
+    db.session.get(LeverOpportunity, gone.id).deleted = True  # the fixture gives opportunity and candidate one id
+    db.session.add_all([
+        LeverOpportunity(organisation_id=dash.org.id, connection_id=dash.connection.id, lever_id="opp-held",
+                         posting_lever_id=analyst.lever_id, reason_code="backfill_held"),
+        LeverOpportunity(organisation_id=dash.org.id, connection_id=dash.connection.id, lever_id="opp-new",
+                         posting_lever_id=None)])
+    db.session.commit()
+    kept = job_counts.stored_counts(dash.org.id)
+    assert kept and job_counts.recount(dash.org.id) is False
+    db.session.rollback()
+    stamp()
+    downgrade(revision="6e73801b18a3")  # the table goes, and comes back filled from the records
+    upgrade()
+    db.session.expire_all()
+    assert job_counts.stored_counts(dash.org.id) == kept
+    assert db.session.scalar(select(func.count()).select_from(JobCount)) == len(kept)
