@@ -169,3 +169,28 @@ def test_the_migration_fills_the_counts_from_existing_records(app, dash):
     db.session.expire_all()
     assert job_counts.stored_counts(dash.org.id) == kept
     assert db.session.scalar(select(func.count()).select_from(JobCount)) == len(kept)
+
+
+def test_a_rolled_back_change_or_savepoint_adds_nothing(dash):
+    from dashboard.attempts.models import Attempt
+
+    dash.invite("Ada One", "ada@example.com", dash.postings["Data Analyst"])
+    db.session.commit()
+    kept = job_counts.stored_counts(dash.org.id)
+    attempt = db.session.scalar(select(Attempt))
+    attempt.status = "in_progress"
+    db.session.flush()
+    db.session.rollback()  # the whole transaction
+    db.session.commit()
+    assert job_counts.stored_counts(dash.org.id) == kept
+
+    with db.session.begin_nested():
+        db.session.scalar(select(Attempt)).status = "completed"  # released: it counts at the commit
+    savepoint = db.session.begin_nested()
+    db.session.scalar(select(Attempt)).status = "cancelled"
+    db.session.flush()
+    savepoint.rollback()  # this one is undone, and its difference with it
+    db.session.commit()
+    assert db.session.scalar(select(Attempt)).status == "completed"
+    assert job_counts.recount(dash.org.id) is False
+    assert sum(v["completed"] for v in job_counts.stored_counts(dash.org.id).values()) == 1

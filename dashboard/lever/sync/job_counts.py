@@ -6,7 +6,8 @@ every invitation on each view. A row holds the contribution of every opportunity
 (organisation, posting, deleted) key. Whenever a flush changes what an opportunity contributes (an
 opportunity seen, moved to another job, deleted, decided; an invitation made or removed; its attempt
 started, completed, scored, cancelled, expired), the contributions of the opportunities involved are read
-just before and just after the flush and the difference is added to their rows, in the same transaction.
+just before and just after the flush; the differences are added to their rows when the transaction
+commits, in that transaction (a rolled-back transaction or savepoint adds nothing).
 `recount` rebuilds the rows of an organisation from the records (reconciliation runs it as a repair).
 """
 
@@ -137,6 +138,7 @@ def _involved(session: Session) -> tuple[set[int], list]:
 
 
 _PENDING = "lever_job_counts_before"
+_DELTAS = "lever_job_counts_deltas"
 
 
 @event.listens_for(Session, "before_flush")
@@ -151,9 +153,11 @@ def _before_flush(session: Session, flush_context, instances) -> None:
 
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, flush_context) -> None:
+    """The difference each flush made, kept with the (innermost) transaction that made it."""
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
+    transaction = session.get_nested_transaction() or session.get_transaction()
     for ids, new_opps, before in pending:
         after = _contributions(session, ids | {o.id for o in new_opps})
         delta: dict[Key, dict[str, int]] = {}
@@ -161,7 +165,53 @@ def _after_flush(session: Session, flush_context) -> None:
             change = {c: after.get(key, {}).get(c, 0) - before.get(key, {}).get(c, 0) for c in COLUMNS}
             if any(change.values()):
                 delta[key] = change
-        apply(session, delta)
+        if delta:
+            session.info.setdefault(_DELTAS, []).append((transaction, delta))
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    """Add the transaction's differences to the rows when it commits: the rows are locked for the
+    commit only, not while the transaction goes on (a Lever call, another worker on the same job)."""
+    if session.in_nested_transaction():
+        return  # a savepoint released: its differences belong to the enclosing transaction
+    _apply_pending(session)
+
+
+def _apply_pending(session: Session) -> None:
+    """Flush, then add every difference the transaction has made so far to the rows."""
+    session.flush()  # what is still pending has its difference too
+    total: dict[Key, dict[str, int]] = {}
+    for _transaction, delta in session.info.pop(_DELTAS, []):
+        for key, change in delta.items():
+            row = total.setdefault(key, dict.fromkeys(COLUMNS, 0))
+            for column, n in change.items():
+                row[column] += n
+    apply(session, {k: v for k, v in total.items() if any(v.values())})
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous_transaction) -> None:
+    """Forget the differences of a rolled-back transaction (or savepoint) and of those inside it."""
+    def inside(transaction) -> bool:
+        while transaction is not None:
+            if transaction is previous_transaction:
+                return True
+            transaction = transaction.parent
+        return False
+
+    kept = [(t, d) for t, d in session.info.get(_DELTAS, []) if not inside(t)]
+    if kept:
+        session.info[_DELTAS] = kept
+    else:
+        session.info.pop(_DELTAS, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the session's transaction is over, however it ended
+        session.info.pop(_DELTAS, None)
+        session.info.pop(_PENDING, None)
 
 
 def apply(session: Session, delta: dict[Key, dict[str, int]]) -> None:
@@ -183,7 +233,9 @@ def apply(session: Session, delta: dict[Key, dict[str, int]]) -> None:
 
 
 def recount(organisation_id: int) -> bool:
-    """Rebuild the organisation's rows from the records; True when they differed (a repair)."""
+    """Rebuild the organisation's rows from the records; True when they differed (a repair). The
+    transaction's own differences are added first, so that only a real drift counts as one."""
+    _apply_pending(db.session())
     rows = db.session.execute(
         select(LeverOpportunity.id, LeverOpportunity.organisation_id, LeverOpportunity.posting_lever_id,
                LeverOpportunity.deleted, LeverOpportunity.reason_code, Invitation.id, Attempt.status,
