@@ -1,7 +1,9 @@
 """B4: dashboard pages over 100,000 candidates and 1,000,000 sync-history rows, on SQLite and PostgreSQL.
 
-Median server time of the candidates list (filtered, paginated), candidate detail and linked jobs,
-measured in-process against `/healthz` in the same run. Target: each ≤ 5 × the static page.
+Median server time of the candidates list (filtered, paginated), candidate detail, linked jobs, the
+Overview and Needs attention, measured in-process against `/login` (a static page through the same
+layout) in the same run, warm (median of repeated requests) and cold (the first request after a change
+that the page's figures depend on: an attempt's status). Target: each ≤ 5 × `/login`.
 
     python -m bench.b4_dashboard [--engines sqlite,postgresql] [--candidates N] [--history N] [--repeat N]
                                  [--keep]
@@ -23,6 +25,7 @@ from bench import datagen
 PG_ADMIN = os.environ.get("B4_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_DB = os.environ.get("B4_PG_DB", "bench_b4")
 BAR = 5.0
+COLD_REPEAT = 5
 
 
 def _pg_url(keep: bool) -> str:
@@ -71,6 +74,24 @@ def _app(url: str):
     return create_app(settings)
 
 
+def _change(app, attempt_id: int) -> None:
+    """A change the counts follow: flip one attempt between invited and in progress, committed."""
+    from dashboard.attempts.models import Attempt
+    from dashboard.extensions import db
+
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        attempt.status = "in_progress" if attempt.status == "invited" else "invited"
+        db.session.commit()
+
+
+def _first(client, url: str) -> float:
+    t0 = time.perf_counter()
+    resp = client.get(url)
+    assert resp.status_code == 200, url
+    return (time.perf_counter() - t0) * 1000
+
+
 def _measure(client, url: str, repeat: int) -> list[float]:
     for _ in range(3):  # warm caches and compiled templates
         assert client.get(url).status_code == 200, url
@@ -99,8 +120,12 @@ def run_engine(engine: str, candidates: int, history: int, repeat: int, keep: bo
         if stored and stored != (candidates, history):
             raise SystemExit(f"the kept {engine} database holds {stored}; drop it or use those sizes")
         if stored:
+            from dashboard.lever.sync import job_counts
+
             _create_missing_indexes()
             info = datagen.existing(candidates=candidates, history=history)
+            job_counts.recount(info["organisation_id"])  # a table added since the data was generated
+            db.session.commit()
         else:
             info = datagen.generate(candidates=candidates, history=history)
         if engine == "postgresql":
@@ -126,19 +151,25 @@ def run_engine(engine: str, candidates: int, history: int, repeat: int, keep: bo
         ("candidate detail", f"/lever/candidates/{cid}"),
         ("linked jobs", "/lever/jobs"),
         ("overview", "/lever/"),
+        ("needs attention", "/lever/attention"),
     ]
     rows, base = [], None
     anonymous = app.test_client()
     login_times = _measure(anonymous, "/login", repeat)  # a static page through the same layout templates
     login_med = statistics.median(login_times)
-    for label, url in pages:
+    for n, (label, url) in enumerate(pages):
+        colds = []
+        for k in range(COLD_REPEAT):  # a change, then the page's first request after it (median of a few)
+            _change(app, 1 + (cid + n * COLD_REPEAT + k) % candidates)
+            colds.append(_first(client, url))
+        cold = statistics.median(colds)
         times = _measure(client, url, repeat)
         med = statistics.median(times)
         base = base or med
-        rows.append((engine, label, med, min(times), max(times), med / base, med / login_med))
+        rows.append((engine, label, med, min(times), max(times), med / base, med / login_med, cold, cold / login_med))
         if url == "/healthz":
             rows.append((engine, "static /login (templated)", login_med, min(login_times), max(login_times),
-                         login_med / base, 1.0))
+                         login_med / base, 1.0, login_times[0], login_times[0] / login_med))
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -157,14 +188,17 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for engine in args.engines.split(","):
         rows += run_engine(engine.strip(), args.candidates, args.history, args.repeat, args.keep)
-    print(f"\nB4: median server time per page over {args.repeat} requests (ms), bar ≤ {BAR:g}× static")
-    print("| engine | page | median ms | min–max ms | × /healthz | × /login | bar (vs /healthz) |")
-    print("|---|---|---|---|---|---|---|")
-    for engine, label, med, lo, hi, ratio, ratio_login in rows:
-        gated = label.startswith(("candidates", "candidate detail", "linked jobs"))
-        ok = ratio <= BAR
+    print(f"\nB4: median server time per page over {args.repeat} requests (ms), and the first request after a "
+          f"change (median of {COLD_REPEAT}); bar ≤ {BAR:g}× /login")
+    print("| engine | page | median ms | min–max ms | × /healthz | × /login | first after a change ms | × /login "
+          "| bar (vs /login, both) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for engine, label, med, lo, hi, ratio, ratio_login, cold, cold_login in rows:
+        gated = not label.startswith("static")
+        ok = max(ratio_login, cold_login) <= BAR
         verdict = ("ok" if ok else "missed") if gated else "—"
-        print(f"| {engine} | {label} | {med:.2f} | {lo:.2f}–{hi:.2f} | {ratio:.1f} | {ratio_login:.1f} | {verdict} |")
+        print(f"| {engine} | {label} | {med:.2f} | {lo:.2f}–{hi:.2f} | {ratio:.1f} | {ratio_login:.1f} | "
+              f"{cold:.2f} | {cold_login:.1f} | {verdict} |")
     return 0
 
 

@@ -96,7 +96,6 @@ class BaseConfig:
     MAX_DEADLINE_DAYS = 30  # longest validity of an invitation, extensions included (from when it opened)
     MAX_EXTRA_MINUTES = 180  # most extra time an attempt can be given, all grants together
     RECONCILE_DRIFT_BUDGET = 20  # live opportunities re-read from Lever per reconciliation run
-    DASHBOARD_COUNTS_TTL = 60
     WEBHOOK_KEY_CACHE_SECONDS = 10
     WEBHOOK_MAX_AGE_HOURS = 72  # older deliveries are refused; processed inbox rows older are purged
     LOG_FORMAT = ""  # json | text | "" (json in production; otherwise Flask's default logging)
@@ -136,7 +135,7 @@ def load_config() -> dict:
     for name in ("LEVER_PACE_RATE", "LEVER_READ_TIMEOUT", "LEVER_MAX_SLEEP", "LEVER_OUTCOME_SETTLE_SECONDS"):
         cfg[name] = _env_number(name, getattr(BaseConfig, name), float)
     for name in ("LEVER_PACE_BURST", "LEVER_POSTING_TTL", "EFFECT_CLAIM_TIMEOUT", "RECONCILE_OVERLAP_SECONDS",
-                 "REMINDER_HOURS", "DASHBOARD_COUNTS_TTL", "WEBHOOK_KEY_CACHE_SECONDS",
+                 "REMINDER_HOURS", "WEBHOOK_KEY_CACHE_SECONDS",
                  "WEBHOOK_MAX_AGE_HOURS", "MAX_DEADLINE_DAYS", "MAX_EXTRA_MINUTES", "RECONCILE_DRIFT_BUDGET"):
         cfg[name] = _env_number(name, getattr(BaseConfig, name))
     cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = env_name != "development"
@@ -175,5 +174,4 @@ class TestConfig:
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
     SKIP_MIGRATION_CHECK = True
     WEBHOOK_KEY_CACHE_SECONDS = 0  # tests change connections behind the receiver's back
-    DASHBOARD_COUNTS_TTL = 0
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # still scrypt, at a cost that keeps the suite quick

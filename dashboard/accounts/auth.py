@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_login import LoginManager
+from sqlalchemy.orm import joinedload
 
 from dashboard.accounts.models import User
 from dashboard.extensions import db
@@ -20,7 +21,8 @@ def init_login(login_manager: LoginManager) -> None:
         user_id, _, token = identity.partition(":")
         if not user_id.isdigit() or not token:
             return None
-        user = db.session.get(User, int(user_id))
+        # with the organisation in the same query: every page shows times in its timezone
+        user = db.session.get(User, int(user_id), options=[joinedload(User.organisation)])
         if user is None or not user.active or user.session_token != token:
             return None
         return user

@@ -7,6 +7,7 @@ the error. One organisation's failure is recorded on its run and the next one st
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections import Counter
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
@@ -169,16 +170,24 @@ def recent_runs(organisation_id: int, limit: int = 50) -> list[JobRun]:
                                    .order_by(JobRun.id.desc()).limit(max(1, min(int(limit), 500)))))
 
 
+def _latest(conditions: list[tuple]) -> list[JobRun | None]:
+    """The newest run matching each tuple of conditions, in two queries whatever their number: the ids
+    (one index lookup each, side by side in one row), then the runs."""
+    if not conditions:
+        return []
+    ids = db.session.execute(select(*[
+        select(JobRun.id).where(*where).order_by(JobRun.id.desc()).limit(1).scalar_subquery()
+        for where in conditions])).one()
+    wanted = [i for i in ids if i is not None]
+    found = {run.id: run for run in db.session.scalars(select(JobRun).where(JobRun.id.in_(wanted)))} if wanted else {}
+    return [found.get(i) for i in ids]
+
+
 def latest_requested(organisation_id: int, job_ids: tuple[str, ...]) -> list[JobRun]:
     """The latest requested run of each job for the organisation (what "Sync now" shows)."""
-    runs = []
-    for job in job_ids:
-        run = db.session.scalar(select(JobRun).where(
-            JobRun.organisation_id == organisation_id, JobRun.job == job, JobRun.trigger == "manual")
-            .order_by(JobRun.id.desc()).limit(1))
-        if run is not None:
-            runs.append(run)
-    return runs
+    runs = _latest([(JobRun.organisation_id == organisation_id, JobRun.job == job, JobRun.trigger == "manual")
+                    for job in job_ids])
+    return [run for run in runs if run is not None]
 
 
 def requested_in_progress(organisation_id: int, job_ids: tuple[str, ...] | None = None) -> bool:
@@ -246,16 +255,30 @@ def job_health(organisation_id: int, config, now: datetime | None = None, *,
     now = now or utcnow()
     scheduler = scheduler or scheduler_state(now)
     out = []
-    for spec in registry().jobs:
-        base = select(JobRun).where(JobRun.job == spec.id, _scope(organisation_id)).order_by(
-            JobRun.id.desc()).limit(1)
-        last_ok = db.session.scalar(base.where(JobRun.status == "ok"))
-        last_run = db.session.scalar(base.where(JobRun.status.in_(("ok", "failed"))))
+    specs = registry().jobs
+    ids = db.session.execute(_health_statement(tuple(spec.id for spec in specs)),
+                             {"organisation_id": organisation_id}).one()
+    wanted = [i for i in ids if i is not None]
+    found = {run.id: run for run in db.session.scalars(select(JobRun).where(JobRun.id.in_(wanted)))} if wanted else {}
+    runs = iter(found.get(i) for i in ids)
+    for spec in specs:
+        last_ok, last_run = next(runs), next(runs)
         health = JobHealth(spec.id, spec.label, spec.interval(config), last_ok, last_run)
         starts = [scheduler.started_at, as_utc(waiting_since) if waiting_since and spec.targets else None]
         health.state, health.due_by = _state(health, max((t for t in starts if t), default=None), now)
         out.append(health)
     return out
+
+
+@functools.lru_cache(maxsize=8)
+def _health_statement(job_ids: tuple[str, ...]):
+    """For each job, the ids of its newest successful run and of its newest finished run, for the
+    organisation given as `organisation_id` (or for all organisations): built once per job list, since
+    building a dozen subqueries costs more than running them."""
+    scope = or_(JobRun.organisation_id == bindparam("organisation_id"), JobRun.organisation_id.is_(None))
+    return select(*[select(JobRun.id).where(JobRun.job == job, scope, status).order_by(JobRun.id.desc())
+                    .limit(1).scalar_subquery()
+                    for job in job_ids for status in (JobRun.status == "ok", JobRun.status.in_(("ok", "failed")))])
 
 
 def _state(health: JobHealth, started: datetime | None, now: datetime) -> tuple[str, datetime | None]:

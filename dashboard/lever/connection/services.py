@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 
-from flask import current_app
-from sqlalchemy import select
+from flask import current_app, has_request_context, request
+from sqlalchemy import inspect, select
 
 from dashboard.core.boundary import DomainError
 from dashboard.core.clock import utcnow
@@ -46,9 +46,24 @@ def webhook_url(config: Mapping, connection: LeverConnection) -> str:
 
 
 def get_connection(organisation_id: int) -> LeverConnection | None:
-    """The organisation's Lever connection row (any status), or None if it never connected."""
-    query = select(LeverConnection).where(LeverConnection.organisation_id == organisation_id)
-    return db.session.scalar(query)
+    """The organisation's Lever connection row (any status), or None if it never connected.
+
+    Within a request the row is remembered, so that the page, its partials and the layout's banner use
+    it instead of querying again (a row expired by a commit is re-read by its key; a row deleted or
+    detached since is looked up again)."""
+    known = request.environ.setdefault(_REQUEST_KEY, {}) if has_request_context() else None
+    conn = known.get(organisation_id) if known else None
+    if conn is not None and conn in db.session and not inspect(conn).deleted:
+        return conn
+    conn = db.session.scalar(select(LeverConnection).where(LeverConnection.organisation_id == organisation_id))
+    if known is not None:
+        known.pop(organisation_id, None)
+        if conn is not None:
+            known[organisation_id] = conn
+    return conn
+
+
+_REQUEST_KEY = "dashboard.lever_connections"
 
 
 def _record(conn: LeverConnection, kind: str, detail: str = "", user_id: int | None = None) -> None:

@@ -18,7 +18,7 @@ from dashboard.jobs.runs import CallCounter
 from dashboard.lever.connection.clients import client_for
 from dashboard.lever.connection.models import LeverConnection
 from dashboard.lever.connection.tokens import ConnectionTokenSource
-from dashboard.lever.sync import announced, catalog, drift, reads, rules
+from dashboard.lever.sync import announced, catalog, drift, history, job_counts, reads, rules
 from dashboard.lever.sync import repairs as repairs_module
 from dashboard.lever.sync.models import Effect, Invitation, LeverOpportunity, LeverPosting, ReconcileState
 
@@ -137,6 +137,9 @@ def reconcile_opportunities(connection_id: int, counter: CallCounter | None = No
     state.full_pass_requested = False
     state.last_completed_at = utcnow()
     announced.record(state, tally)
+    if job_counts.recount(connection.organisation_id):  # a change made outside the ORM's sight
+        history.record(connection.organisation_id, "repair", "The dashboard's counts per job were recounted "
+                       "from the records: they had drifted.", outcome="info")
     db.session.commit()
     checked = drift.check(_connection(connection_id), client)
     invited_after = db.session.scalar(select(func.count(Invitation.id)).where(

@@ -87,9 +87,11 @@ def waiting_threshold() -> timedelta:
     return timedelta(seconds=float(setting(current_app.config, "ATTENTION_AFTER_SECONDS", 300)))
 
 
-def compute(organisation_id: int, viewer, health: tuple | None = None) -> Attention:
+def compute(organisation_id: int, viewer, health: tuple | None = None,
+            backfill: tuple[int, object] | None = None, postings: list | None = None) -> Attention:
     """Every item for the organisation, with the actions `viewer`'s role may use. `health`: the
-    (SchedulerState, [JobHealth]) the page has already read, if any."""
+    (SchedulerState, [JobHealth]) the page has already read, if any; `backfill` ((held, since) of
+    `overview.backfill_held`) and `postings` (`linked_jobs.postings_of`) likewise."""
     admin = viewer.has_role("admin")
     connection = get_connection(organisation_id)
     items: list[Item] = []
@@ -99,14 +101,14 @@ def compute(organisation_id: int, viewer, health: tuple | None = None) -> Attent
         items += _webhooks(connection)
     items += _scheduler(organisation_id, connection, health)
     if connection is not None:
-        items += _backfill(organisation_id, admin)
+        items += _backfill(organisation_id, admin, backfill)
     effects = _effects(organisation_id)
     items += effects
     if connection is not None:
         items += _deliveries(organisation_id, connection)
     items += _mail(organisation_id, {i.attempt_id for i in effects if i.attempt_id})
     if connection is not None:
-        items += _jobs(organisation_id, connection, admin)
+        items += _jobs(organisation_id, connection, admin, postings)
         items += _applicants(organisation_id)
     return Attention(items)
 
@@ -179,11 +181,11 @@ def _scheduler(organisation_id: int, connection, health: tuple | None) -> list[I
     return items
 
 
-def _backfill(organisation_id: int, admin: bool) -> list[Item]:
-    waiting = sync_services.backfill_waiting(organisation_id)
+def _backfill(organisation_id: int, admin: bool, held: tuple[int, object] | None) -> list[Item]:
+    waiting, since = held if held is not None else (sync_services.backfill_waiting(organisation_id), None)
     if not waiting:
         return []
-    since = sync_services.backfill_since(organisation_id)
+    since = since if held is not None else sync_services.backfill_since(organisation_id)
     people = f"{waiting} applicant{'s' if waiting != 1 else ''}"
     actions = [Action("Invite them", url_for("lever_sync.backfill"), fields={"decision": "all"}),
                Action("Leave them", url_for("lever_sync.backfill"), fields={"decision": "new_only"})] if admin else []
@@ -311,7 +313,7 @@ def _mail(organisation_id: int, listed_invitations: set[int]) -> list[Item]:
     return items
 
 
-def _jobs(organisation_id: int, connection, admin: bool) -> list[Item]:
+def _jobs(organisation_id: int, connection, admin: bool, postings: list | None) -> list[Item]:
     held = dict(db.session.execute(
         select(LeverOpportunity.posting_lever_id, func.count(LeverOpportunity.id))
         .where(LeverOpportunity.organisation_id == organisation_id, LeverOpportunity.deleted.is_(False),
@@ -319,7 +321,7 @@ def _jobs(organisation_id: int, connection, admin: bool) -> list[Item]:
         .group_by(LeverOpportunity.posting_lever_id)).all())
     items = []
     assessments = {}
-    for row in linked_jobs.problem_rows(connection):
+    for row in linked_jobs.problem_rows(connection, postings):
         waiting = held.pop(row.posting.lever_id, 0)
         people = f" {waiting} applicant{'s' if waiting != 1 else ''} not invited because of it." if waiting else ""
         actions = []

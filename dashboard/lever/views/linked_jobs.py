@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from dashboard.assessments.models import Assessment
 from dashboard.extensions import db
 from dashboard.lever.sync import catalog, tag_match
 from dashboard.lever.sync import tags as tag_rules
@@ -52,18 +51,26 @@ def _tag_views(brand: str, posting: LeverPosting, problems: list[tag_rules.TagPr
             for t in posting.tags or [] if isinstance(t, str)]
 
 
-def rows(connection, counts: dict[str, dict] | None = None) -> tuple[list[JobRow], list[LeverPosting]]:
-    """(postings with one of our tags or a tag problem, resolved; postings without any)."""
+def postings_of(connection) -> list[LeverPosting]:
+    """The connection's postings by title."""
+    return list(db.session.scalars(select(LeverPosting).where(
+        LeverPosting.connection_id == connection.id).order_by(LeverPosting.text)))
+
+
+def rows(connection, counts: dict[str, dict] | None = None, assessments: tuple | None = None,
+         postings: list[LeverPosting] | None = None) -> tuple[list[JobRow], list[LeverPosting]]:
+    """(postings with one of our tags or a tag problem, resolved; postings without any). `assessments`
+    (`catalog.assessment_names` of the organisation) and `postings` (`postings_of`): when already read."""
     brand = connection.tag_brand or "Alooba"
-    postings = db.session.scalars(select(LeverPosting).where(
-        LeverPosting.connection_id == connection.id).order_by(LeverPosting.text)).all()
-    names = dict(db.session.execute(select(Assessment.id, Assessment.name).where(
-        Assessment.organisation_id == connection.organisation_id)).all())
-    published, others = catalog.assessment_names(connection.organisation_id)  # once, not per posting
-    stages = catalog.stage_map(connection)
+    postings = postings_of(connection) if postings is None else postings
+    published, others = assessments or catalog.assessment_names(connection.organisation_id)  # once, not per posting
+    names = {aid: name for name, aid in published.items()}  # tags resolve to published assessments only
+    stages = None  # read when a posting names a stage, once
     linked, untagged = [], []
     for posting in postings:
         parsed = tag_rules.parse_posting_tags(brand, posting.tags or [])
+        if parsed.stage_names and stages is None:
+            stages = catalog.stage_map(connection)
         res = tag_rules.resolve(parsed, published, others, stages if parsed.stage_names else {})
         if not (parsed.assessment_names or parsed.stage_names or res.problems):
             untagged.append(posting)
@@ -81,19 +88,19 @@ def rows(connection, counts: dict[str, dict] | None = None) -> tuple[list[JobRow
     return linked, untagged
 
 
-def problem_rows(connection) -> list[JobRow]:
-    """Open postings whose tags have a problem (a near miss, an unpublished assessment, an unknown stage)."""
-    return [row for row in rows(connection)[0]
+def problem_rows(connection, postings: list[LeverPosting] | None = None) -> list[JobRow]:
+    """Open postings whose tags have a problem (a near miss, an unpublished assessment, an unknown stage).
+    `postings`: `postings_of(connection)`, when already read."""
+    return [row for row in rows(connection, postings=postings)[0]
             if row.problems and (row.posting.state or "").lower() not in CLOSED_STATES]
 
 
-def suggestions(organisation_id: int, connection) -> list[str]:
-    """The tag to copy for each published assessment."""
+def suggestions(organisation_id: int, connection, assessments: tuple | None = None) -> list[str]:
+    """The tag to copy for each published assessment. `assessments`: `catalog.assessment_names`, when
+    already read."""
     brand = (connection.tag_brand if connection else None) or "Alooba"
-    names = db.session.scalars(select(Assessment.name).where(
-        Assessment.organisation_id == organisation_id, Assessment.status == "published")
-        .order_by(Assessment.name)).all()
-    return [tag_rules.assessment_tag(brand, name) for name in names]
+    published, _others = assessments or catalog.assessment_names(organisation_id)
+    return [tag_rules.assessment_tag(brand, name) for name in sorted(published)]
 
 
 def prefix_change_impact(connection, new_brand: str) -> list[str]:

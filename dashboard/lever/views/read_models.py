@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from sqlalchemy import Index, and_, func, literal, literal_column, or_, select, union_all
+from sqlalchemy.orm import joinedload
 
 from dashboard.assessments.models import Assessment
-from dashboard.attempts.models import Attempt, Candidate
+from dashboard.attempts.models import Attempt, Candidate, PartScore
 from dashboard.core.params import like_literal
 from dashboard.extensions import db
 from dashboard.lever.sync import reasons
@@ -20,7 +21,7 @@ from dashboard.lever.sync.models import (
     LeverStage,
     SyncEvent,
 )
-from dashboard.lever.views.overview import COUNTED_STATUSES, cached_aggregate, status_sums
+from dashboard.lever.views import overview
 
 # The candidates list sorted by name walks this index instead of sorting every candidate.
 Index("ix_candidates_organisation_name", Candidate.organisation_id, Candidate.name)
@@ -296,21 +297,30 @@ def _filtered(query, organisation_id: int, *, q: str, posting: str, assessment_i
     return query
 
 
-def history_for_candidate(organisation_id: int, candidate_id: int, limit: int = 200) -> list[SyncEvent]:
+def history_for_candidate(organisation_id: int, candidate_id: int, limit: int = 200,
+                          opportunity_ids: list[int] | None = None) -> list[SyncEvent]:
     """The candidate's sync history, newest first (lines from before the invitation included).
 
-    Two index range reads (by candidate, by each opportunity) merged here: one query with an OR makes
-    the planner walk the whole table backwards by id."""
-    opp_ids = list(db.session.scalars(select(LeverOpportunity.id).where(
-        LeverOpportunity.organisation_id == organisation_id, LeverOpportunity.candidate_id == candidate_id)))
-    found = {e.id: e for e in db.session.scalars(select(SyncEvent).where(
-        SyncEvent.organisation_id == organisation_id, SyncEvent.candidate_id == candidate_id,
-    ).order_by(SyncEvent.id.desc()).limit(limit))}
-    for opp_id in opp_ids:
-        found.update((e.id, e) for e in db.session.scalars(select(SyncEvent).where(
-            SyncEvent.opportunity_id == opp_id, SyncEvent.organisation_id == organisation_id,
-        ).order_by(SyncEvent.id.desc()).limit(limit)))
-    return [found[i] for i in sorted(found, reverse=True)[:limit]]
+    One query: an index range read by candidate and one by each of its opportunities (`opportunity_ids`
+    when the page has them already), each cut at `limit`, merged and cut again. A single WHERE with an
+    OR makes the planner walk the whole table backwards by id instead."""
+    if opportunity_ids is None:
+        opportunity_ids = list(db.session.scalars(select(LeverOpportunity.id).where(
+            LeverOpportunity.organisation_id == organisation_id, LeverOpportunity.candidate_id == candidate_id)))
+    ranges = [SyncEvent.candidate_id == candidate_id] + [SyncEvent.opportunity_id == i for i in opportunity_ids]
+    ids = union_all(*[select(select(SyncEvent.id).where(SyncEvent.organisation_id == organisation_id, where)
+                             .order_by(SyncEvent.id.desc()).limit(limit).subquery()) for where in ranges]).subquery()
+    return list(db.session.scalars(select(SyncEvent).where(SyncEvent.id.in_(select(ids.c.id)))
+                                   .order_by(SyncEvent.id.desc()).limit(limit)))
+
+
+def attempts_for_candidate(candidate_id: int) -> list[Attempt]:
+    """The candidate's attempts, newest first, with their assessment and part scores (and parts) loaded
+    in the same query rather than one query per attempt and part."""
+    return list(db.session.scalars(select(Attempt).where(Attempt.candidate_id == candidate_id)
+                                   .options(joinedload(Attempt.assessment),
+                                            joinedload(Attempt.part_scores).joinedload(PartScore.part))
+                                   .order_by(Attempt.id.desc())).unique())
 
 
 def effects_for_candidate(organisation_id: int, candidate_id: int) -> list[Effect]:
@@ -334,20 +344,8 @@ def opportunities_for_candidate(organisation_id: int, candidate_id: int) -> list
 
 
 def status_counts(organisation_id: int) -> dict[str, int]:
-    """Invitations by attempt status, and applicants not invited (briefly cached)."""
-    return cached_aggregate("status_counts", organisation_id, lambda: _read_status_counts(organisation_id))
-
-
-def _read_status_counts(organisation_id: int) -> dict[str, int]:
-    row = db.session.execute(select(*status_sums()).select_from(Invitation)
-                             .join(Attempt, Attempt.id == Invitation.attempt_id)
-                             .where(Invitation.organisation_id == organisation_id)).one()
-    counts = {s: int(n or 0) for s, n in zip(COUNTED_STATUSES, row, strict=True) if n}
-    applicants = db.session.scalar(select(func.count(LeverOpportunity.id)).where(
-        *not_invited(organisation_id))) or 0
-    if applicants:
-        counts[NOT_INVITED] = applicants
-    return counts
+    """Invitations by attempt status, and applicants not invited (from the per-job counts)."""
+    return overview.status_counts(organisation_id)
 
 
 def reason_counts(organisation_id: int) -> dict[str, int]:

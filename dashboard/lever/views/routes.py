@@ -5,16 +5,14 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from dashboard.attempts.models import Attempt, Candidate
+from dashboard.attempts.models import Candidate
 from dashboard.core.auth import get_scoped_or_404, role_required, safe_next
 from dashboard.core.boundary import act, attempt
 from dashboard.core.htmx import partial_or_page
 from dashboard.core.params import MAX_ID, int_arg, page_arg
-from dashboard.extensions import db
 from dashboard.lever.connection.services import get_connection
-from dashboard.lever.sync import reasons
+from dashboard.lever.sync import catalog, reasons
 from dashboard.lever.sync import services as sync_services
 from dashboard.lever.sync.models import Effect, InboxDelivery, LeverOpportunity
 from dashboard.lever.sync.performers import LABELS as EFFECT_LABELS
@@ -60,12 +58,16 @@ def overview():
     org_id = current_user.organisation_id
     connection = _connection()
     health = ov.scheduler_health_context(org_id, current_app.config)
-    context = {**ov.sync_now_context(org_id, current_user), **ov.backfill_context(org_id, current_user), **health,
-               "connection": connection, "counts": read_models.status_counts(org_id),
+    counts = ov.job_count_rows(org_id)
+    held = ov.backfill_held(org_id) if connection is not None else (0, None)
+    postings = linked_jobs.postings_of(connection) if connection is not None else None  # attention and funnels
+    titles = {p.lever_id: p.text for p in postings} if postings is not None else None
+    context = {**ov.sync_now_context(org_id, current_user), **ov.backfill_context(org_id, current_user, held),
+               **health, "connection": connection, "counts": ov.status_counts(org_id, counts),
                "attention": attention_model.compute(org_id, current_user,
-                                                    (health["scheduler"], health["scheduler_health"])),
+                                                    (health["scheduler"], health["scheduler_health"]), held, postings),
                "attention_shown": OVERVIEW_ATTENTION,
-               "funnels": ov.funnels(org_id), "health": ov.health(org_id, connection)}
+               "funnels": ov.funnels(org_id, titles, rows=counts), "health": ov.health(org_id, connection)}
     return render_template("lever/overview.html", **context)
 
 
@@ -73,8 +75,10 @@ def overview():
 @role_required("recruiter")
 def attention():
     """Everything that needs a person, each with its cause and its fix."""
+    org_id = current_user.organisation_id
+    held = ov.backfill_held(org_id) if _connection() is not None else None
     return partial_or_page("lever/_attention.html", "lever/attention.html", attention_shown=None,
-                           attention=attention_model.compute(current_user.organisation_id, current_user))
+                           attention=attention_model.compute(org_id, current_user, backfill=held))
 
 
 @bp.route("/jobs")
@@ -83,9 +87,11 @@ def jobs():
     """Every Lever posting with one of our tags (or a near miss), what it resolves to, and the rest collapsed."""
     org_id = current_user.organisation_id
     connection = _connection()
-    rows, untagged = linked_jobs.rows(connection, ov.counts_by_posting(org_id)) if connection else ([], [])
+    assessments = catalog.assessment_names(org_id)  # read once: the tags' resolution and the suggestions
+    rows, untagged = linked_jobs.rows(connection, ov.counts_by_posting(org_id), assessments) if connection \
+        else ([], [])
     return render_template("lever/jobs.html", connection=connection, linked=rows, untagged=untagged,
-                           suggestions=linked_jobs.suggestions(org_id, connection),
+                           suggestions=linked_jobs.suggestions(org_id, connection, assessments),
                            **ov.refresh_context(org_id, current_user))
 
 
@@ -116,13 +122,14 @@ def candidate(candidate_id: int):
     """One candidate: attempts, scores by part, open outbox items and the sync history timeline."""
     cand = get_scoped_or_404(Candidate, candidate_id, current_user.organisation_id)
     org_id = current_user.organisation_id
+    opportunities = read_models.opportunities_for_candidate(org_id, cand.id)
     context = {
         "candidate": cand,
-        "attempts": db.session.scalars(select(Attempt).where(Attempt.candidate_id == cand.id)
-                                       .order_by(Attempt.id.desc())).all(),
-        "opportunities": read_models.opportunities_for_candidate(org_id, cand.id),
+        "attempts": read_models.attempts_for_candidate(cand.id),
+        "opportunities": opportunities,
         "effects": read_models.effects_for_candidate(org_id, cand.id),
-        "history": read_models.history_for_candidate(org_id, cand.id),
+        "history": read_models.history_for_candidate(org_id, cand.id,
+                                                     opportunity_ids=[o.id for o in opportunities]),
         "poll_url": url_for("lever.candidate", candidate_id=cand.id),
         "resync_url": url_for("lever.resync", candidate_id=cand.id),
     }
