@@ -7,7 +7,7 @@ Two indexes for the Overview's health card: the newest delivery per webhook even
 the outbox by kind.
 
 Revision ID: b4c0a1f2d3e4
-Revises: 6e73801b18a3
+Revises: b7c4e1a9d2f0
 Create Date: 2026-12-01 04:50:00.000000
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b4c0a1f2d3e4'
-down_revision = '6e73801b18a3'
+down_revision = 'b7c4e1a9d2f0'
 branch_labels = None
 depends_on = None
 
