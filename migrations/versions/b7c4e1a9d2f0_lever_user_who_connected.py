@@ -22,16 +22,21 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('lever_connections', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('lever_user_id', sa.String(length=100), nullable=True))
-    with op.batch_alter_table('attempts', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('invited_by_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_attempts_invited_by_id_users'), 'users', ['invited_by_id'], ['id'])
+    op.add_column('lever_connections', sa.Column('lever_user_id', sa.String(length=100), nullable=True))
+    if op.get_context().dialect.name == 'sqlite':
+        # ADD COLUMN with its reference in place: a batch rebuild of `attempts` would drop the expression
+        # indexes the candidates list relies on.
+        op.execute('ALTER TABLE attempts ADD COLUMN invited_by_id INTEGER '
+                   'CONSTRAINT fk_attempts_invited_by_id_users REFERENCES users (id)')
+    else:
+        op.add_column('attempts', sa.Column('invited_by_id', sa.Integer(), nullable=True))
+        op.create_foreign_key('fk_attempts_invited_by_id_users', 'attempts', 'users', ['invited_by_id'], ['id'])
 
 
 def downgrade():
     with op.batch_alter_table('attempts', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_attempts_invited_by_id_users'), type_='foreignkey')
+        if op.get_context().dialect.name != 'sqlite':  # SQLite's rebuild leaves the reference out itself
+            batch_op.drop_constraint('fk_attempts_invited_by_id_users', type_='foreignkey')
         batch_op.drop_column('invited_by_id')
     with op.batch_alter_table('lever_connections', schema=None) as batch_op:
         batch_op.drop_column('lever_user_id')
