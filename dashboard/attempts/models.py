@@ -8,6 +8,7 @@ from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dashboard.core.clock import utcnow
+from dashboard.core.search import keep_search_text
 from dashboard.extensions import db
 
 ATTEMPT_STATUSES = ("invited", "in_progress", "completed", "expired", "cancelled")
@@ -26,6 +27,8 @@ class Candidate(db.Model):
     email: Mapped[str] = mapped_column(String(254))
     name: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Name and email, lower-cased without accents (`dashboard.core.search`): what the list searches.
+    search_text: Mapped[str] = mapped_column(String(460), default="", server_default="")
 
     attempts: Mapped[list[Attempt]] = relationship(
         back_populates="candidate", order_by="Attempt.invited_at.desc()"
@@ -70,6 +73,9 @@ class Attempt(db.Model):
         back_populates="attempt", cascade="all, delete-orphan"
     )
     answers: Mapped[list[Answer]] = relationship(back_populates="attempt", cascade="all, delete-orphan")
+
+
+keep_search_text(Candidate, "name", "email")
 
 
 class PartScore(db.Model):

@@ -225,7 +225,7 @@ def attempt_link(attempt: Attempt) -> str:
 
 def candidate_profile_link(candidate: Candidate) -> str:
     """The absolute staff URL of the candidate's page (works without a request, e.g. in jobs)."""
-    return f"{_base_url()}/people/{candidate.id}"
+    return f"{_base_url()}/lever/candidates/{candidate.id}"
 
 
 def invitation_context(attempt: Attempt) -> dict:

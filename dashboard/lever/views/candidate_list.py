@@ -1,0 +1,333 @@
+"""The one candidates list: everyone the organisation has invited (through Lever or by hand) and every
+Lever applicant not invited, searched, filtered, sorted and paged by key (never OFFSET).
+
+A page is one query: a UNION of three branches, each already in the list's order and cut at the page
+size, whose rows carry every column the table shows (sync state included). The page's last row gives
+the key of the next page (`after`), so a deep page costs what the first one does.
+
+Rows:
+- INVITED, one per Lever invitation (opportunity × assessment) with its attempt;
+- APPLICANT, one per Lever applicant not invited, with the reason;
+- DIRECT, one per attempt created by a manual invitation (no Lever invitation points at it).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import (
+    DDL,
+    Boolean,
+    Float,
+    Index,
+    Integer,
+    String,
+    and_,
+    cast,
+    event,
+    exists,
+    false,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
+
+from dashboard.attempts.models import Attempt, Candidate
+from dashboard.core.search import contains
+from dashboard.extensions import db
+from dashboard.lever.sync import reasons
+from dashboard.lever.sync.models import Effect, Invitation, LeverOpportunity
+
+PAGE_SIZE = 25
+INVITED, APPLICANT, DIRECT = 0, 1, 2
+NOT_INVITED = "not_invited"
+SYNC_STATES = ("ok", "pending", "failed")
+FAILED_STATES = ("dead", "needs_decision")
+PENDING_STATES = ("pending", "claimed")
+SORTS = ("recent", "name", "score", "status")
+STATUSES = ("invited", "in_progress", "completed", "expired", "cancelled", NOT_INVITED)
+
+# Search inside names and emails: trigram indexes on the normalised column (PostgreSQL only; SQLite
+# scans the one column).
+for _model in (Candidate, LeverOpportunity):
+    event.listen(_model.__table__, "before_create",
+                 DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
+    Index(f"ix_{_model.__tablename__}_search_trgm", _model.search_text, postgresql_using="gin",
+          postgresql_ops={"search_text": "gin_trgm_ops"}, info={"postgresql_only": True}).ddl_if(
+        dialect="postgresql")
+# Each order walks an index of the table that drives its branch.
+Index("ix_candidates_organisation_search", Candidate.organisation_id, Candidate.search_text, Candidate.id)
+Index("ix_lever_opportunities_organisation_search", LeverOpportunity.organisation_id, LeverOpportunity.search_text,
+      LeverOpportunity.id)
+Index("ix_lever_opportunities_organisation_seen", LeverOpportunity.organisation_id, LeverOpportunity.first_seen_at,
+      LeverOpportunity.id)
+Index("ix_attempts_organisation_invited", Attempt.organisation_id, Attempt.invited_at, Attempt.id)
+SCORE = func.coalesce(Attempt.final_score, literal_column("-1", Float))
+
+
+class Row(NamedTuple):
+    """One line of the list: plain values. `key` identifies it for bulk actions."""
+
+    kind: int
+    row_id: int
+    attempt_id: int | None
+    opportunity_id: int | None
+    candidate_id: int | None
+    name: str | None
+    email: str | None
+    status: str
+    final_score: float | None
+    evaluation_state: str | None
+    passing_score: float | None
+    assessment_id: int | None
+    posting_lever_id: str | None
+    profile_url: str | None
+    reason_code: str | None
+    reason: str | None
+    failed: bool
+    pending: bool
+    k0: object
+
+    @property
+    def key(self) -> str:
+        return f"a{self.attempt_id}" if self.attempt_id else f"o{self.opportunity_id}"
+
+    @property
+    def sync(self) -> str:
+        return "failed" if self.failed else "pending" if self.pending else "ok"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the list is narrowed to; every field comes from the query string and goes back into links."""
+
+    q: str = ""
+    job: str = ""
+    assessment: int | None = None
+    status: str = ""
+    reason: str = ""
+    sync: str = ""
+    sort: str = "recent"
+
+    def args(self) -> dict[str, str]:
+        """The non-empty filters as query-string arguments."""
+        values = {"q": self.q, "job": self.job, "assessment": str(self.assessment or ""), "status": self.status,
+                  "reason": self.reason, "sync": self.sync, "sort": "" if self.sort == "recent" else self.sort}
+        return {k: v for k, v in values.items() if v}
+
+
+def filters_from(args, known_jobs=None, known_assessments=None) -> Filters:
+    """Filters read from a query string: unknown values are ignored (the whole list), never an error."""
+    def pick(name: str, allowed) -> str:
+        value = (args.get(name) or "").strip()
+        return value if value in allowed else ""
+
+    raw_assessment = (args.get("assessment") or "").strip()
+    assessment = int(raw_assessment) if raw_assessment.isdigit() and len(raw_assessment) < 10 else None
+    if known_assessments is not None and assessment not in known_assessments:
+        assessment = None
+    job = (args.get("job") or "").strip()[:64]
+    if known_jobs is not None and job not in known_jobs:
+        job = ""
+    return Filters(q=(args.get("q") or "").strip()[:200], job=job, assessment=assessment,
+                   status=pick("status", STATUSES), reason=pick("reason", reasons.LABELS),
+                   sync=pick("sync", SYNC_STATES), sort=pick("sort", SORTS) or "recent")
+
+
+@dataclass
+class Page:
+    """One page of rows, and the key of the next one (None on the last page)."""
+
+    rows: list[Row]
+    after: str | None
+    first: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+def _flags(opportunity_id):
+    """(failed, pending) of an opportunity's outbox, as two correlated EXISTS."""
+    failed = exists().where(Effect.opportunity_id == opportunity_id, Effect.state.in_(FAILED_STATES))
+    pending = exists().where(Effect.opportunity_id == opportunity_id, Effect.state.in_(PENDING_STATES))
+    return failed, pending
+
+
+def _sync_filter(opportunity_id, sync: str):
+    failed, pending = _flags(opportunity_id)
+    return {"failed": failed, "pending": and_(pending, ~failed), "ok": and_(~failed, ~pending)}[sync]
+
+
+def _sort_key(kind: int, sort: str):
+    """(first key column, id column) of a branch for an order."""
+    if sort == "name":
+        return (LeverOpportunity.search_text if kind == APPLICANT else Candidate.search_text)
+    if sort == "score":
+        return literal_column("-1", Float) if kind == APPLICANT else SCORE
+    if sort == "status":
+        return cast(literal(""), String) if kind == APPLICANT else Attempt.status
+    return Attempt.invited_at if kind == DIRECT else LeverOpportunity.first_seen_at
+
+
+def _columns(kind: int, *values):
+    """A branch's select list, labelled with Row's fields; None for a column the branch has not."""
+    types = (Integer, Integer, Integer, Integer, Integer, String, String, String, Float, String, Float, Integer,
+             String, String, String, String, Boolean, Boolean)
+    cols = [literal_column(str(kind), Integer)]
+    for value, type_ in zip(values[:-1], types[1:], strict=True):
+        cols.append(cast(null(), type_) if value is None else value)
+    cols.append(values[-1])
+    return [col.label(name) for col, name in zip(cols, Row._fields, strict=True)]
+
+
+def _branches(organisation_id: int, f: Filters):
+    """The selects of the branches the filters allow, each as (kind, select, k0, id column)."""
+    out = []
+    wants_invited = f.status != NOT_INVITED and not f.reason
+    wants_applicants = f.status in ("", NOT_INVITED) and f.sync in ("", "ok") and not f.assessment
+    wants_direct = wants_invited and not f.job and not f.sync
+    if wants_invited:
+        failed, pending = _flags(Invitation.opportunity_id)
+        k0 = _sort_key(INVITED, f.sort)
+        query = (select(*_columns(INVITED, Invitation.id, Attempt.id, LeverOpportunity.id, Candidate.id,
+                                  Candidate.name, Candidate.email, Attempt.status, Attempt.final_score,
+                                  Attempt.evaluation_state, Attempt.passing_score, Invitation.assessment_id,
+                                  LeverOpportunity.posting_lever_id, LeverOpportunity.profile_url, None, None,
+                                  failed, pending, k0))
+                 .join(LeverOpportunity, LeverOpportunity.id == Invitation.opportunity_id)
+                 .join(Attempt, Attempt.id == Invitation.attempt_id)
+                 .join(Candidate, Candidate.id == Attempt.candidate_id)
+                 .where(Invitation.organisation_id == organisation_id, LeverOpportunity.deleted.is_(False)))
+        if f.q:
+            query = query.where(contains(Candidate.search_text, f.q))
+        if f.job:
+            query = query.where(LeverOpportunity.posting_lever_id == f.job)
+        if f.assessment:
+            query = query.where(Invitation.assessment_id == f.assessment)
+        if f.status:
+            query = query.where(Attempt.status == f.status)
+        if f.sync:
+            query = query.where(_sync_filter(Invitation.opportunity_id, f.sync))
+        out.append((INVITED, query, k0, Invitation.id))
+    if wants_applicants:
+        k0 = _sort_key(APPLICANT, f.sort)
+        query = (select(*_columns(APPLICANT, LeverOpportunity.id, None, LeverOpportunity.id,
+                                  LeverOpportunity.candidate_id, LeverOpportunity.name, LeverOpportunity.email,
+                                  cast(literal(NOT_INVITED), String), None, None, None, None,
+                                  LeverOpportunity.posting_lever_id, LeverOpportunity.profile_url,
+                                  LeverOpportunity.reason_code, LeverOpportunity.reason, false(), false(), k0))
+                 .where(*not_invited(organisation_id)))
+        if f.q:
+            query = query.where(contains(LeverOpportunity.search_text, f.q))
+        if f.job:
+            query = query.where(LeverOpportunity.posting_lever_id == f.job)
+        if f.reason:
+            query = query.where(LeverOpportunity.reason_code == f.reason)
+        out.append((APPLICANT, query, k0, LeverOpportunity.id))
+    if wants_direct:
+        k0 = _sort_key(DIRECT, f.sort)
+        query = (select(*_columns(DIRECT, Attempt.id, Attempt.id, None, Candidate.id, Candidate.name,
+                                  Candidate.email, Attempt.status, Attempt.final_score, Attempt.evaluation_state,
+                                  Attempt.passing_score, Attempt.assessment_id, None, None, None, None,
+                                  false(), false(), k0))
+                 .join(Candidate, Candidate.id == Attempt.candidate_id)
+                 .where(Attempt.organisation_id == organisation_id,
+                        ~exists().where(Invitation.attempt_id == Attempt.id)))
+        if f.q:
+            query = query.where(contains(Candidate.search_text, f.q))
+        if f.assessment:
+            query = query.where(Attempt.assessment_id == f.assessment)
+        if f.status:
+            query = query.where(Attempt.status == f.status)
+        out.append((DIRECT, query, k0, Attempt.id))
+    return out
+
+
+def not_invited(organisation_id: int) -> tuple:
+    """Conditions for the Lever applicants not invited: found through the reason index, then checked for
+    having no invitation at all (an invited applicant archived later keeps their invitation rows)."""
+    return (LeverOpportunity.organisation_id == organisation_id, LeverOpportunity.deleted.is_(False),
+            or_(LeverOpportunity.reason_code.in_(reasons.NOT_INVITED), LeverOpportunity.reason_code.is_(None)),
+            ~select(Invitation.id).where(Invitation.opportunity_id == LeverOpportunity.id).exists())
+
+
+def _after(kind: int, k0, id_col, cursor, descending: bool):
+    """Rows of a branch strictly after `cursor` = (k0, kind, id) in the list's order."""
+    c0, ckind, cid = cursor
+    if descending:
+        before, same = k0 < c0, k0 == c0
+        tail = (id_col < cid) if kind == ckind else true() if kind < ckind else false()
+    else:
+        before, same = k0 > c0, k0 == c0
+        tail = (id_col > cid) if kind == ckind else true() if kind > ckind else false()
+    bound = (k0 <= c0) if descending else (k0 >= c0)  # a range start the index can seek to
+    return and_(bound, or_(before, and_(same, tail)))
+
+
+def page(organisation_id: int, f: Filters, after: str | None = None, size: int = PAGE_SIZE) -> Page:
+    """`size` rows of the list after the key `after` (from the start when None): one query."""
+    cursor = decode_key(after, f.sort) if after else None
+    descending = f.sort != "name"
+    parts = []
+    for kind, query, k0, id_col in _branches(organisation_id, f):
+        if cursor is not None:
+            query = query.where(_after(kind, k0, id_col, cursor, descending))
+        constant = kind == APPLICANT and f.sort in ("score", "status")  # SQLite reads a number as a position
+        order = (() if constant else (k0.desc() if descending else k0.asc(),)) + (
+            id_col.desc() if descending else id_col.asc(),)
+        parts.append(query.order_by(*order).limit(size + 1))
+    if not parts:
+        return Page(rows=[], after=None, first=cursor is None)
+    combined = (union_all(*[select(p.subquery()) for p in parts]) if len(parts) > 1
+                else select(parts[0].subquery())).subquery()
+    c = combined.c
+    keys = (c.k0, c.kind, c.row_id)
+    order = [k.desc() for k in keys] if descending else [k.asc() for k in keys]
+    # The kind breaks ties in the same direction as the keys, as `_after` expects.
+    found = [Row(*r) for r in db.session.execute(select(combined).order_by(*order).limit(size + 1))]
+    rows = found[:size]
+    last = rows[-1] if rows and len(found) > size else None
+    return Page(rows=rows, after=encode_key(last) if last else None, first=cursor is None)
+
+
+def every_row(organisation_id: int, f: Filters, batch: int = 500):
+    """Every row of the filtered list in its order, read `batch` at a time (for the export)."""
+    after = None
+    while True:
+        chunk = page(organisation_id, f, after, size=batch)
+        yield from chunk.rows
+        if chunk.after is None:
+            return
+        after = chunk.after
+        db.session.expunge_all()
+
+
+def encode_key(row: Row) -> str:
+    """The URL-safe key of the row a page ends with."""
+    k0 = row.k0.isoformat() if isinstance(row.k0, datetime) else row.k0
+    raw = json.dumps([k0, row.kind, row.row_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_key(text: str, sort: str):
+    """(k0, kind, id) from `encode_key`; None when it is not one (an edited or truncated link)."""
+    try:
+        k0, kind, row_id = json.loads(base64.urlsafe_b64decode(text[:400] + "=" * (-len(text[:400]) % 4)))
+        if not isinstance(kind, int) or not isinstance(row_id, int) or kind not in (INVITED, APPLICANT, DIRECT):
+            return None
+        if sort == "recent":
+            k0 = datetime.fromisoformat(k0)
+        elif sort == "score":
+            k0 = float(k0)
+        elif not isinstance(k0, str):
+            return None
+        return k0, kind, row_id
+    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
+        return None
