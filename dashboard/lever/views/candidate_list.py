@@ -271,8 +271,9 @@ def _after(kind: int, k0, id_col, cursor, descending: bool):
     return and_(bound, or_(before, and_(same, tail)))
 
 
-def page(organisation_id: int, f: Filters, after: str | None = None, size: int = PAGE_SIZE) -> Page:
-    """`size` rows of the list after the key `after` (from the start when None): one query."""
+def page(organisation_id: int, f: Filters, after: str | None = None, size: int | None = None) -> Page:
+    """`size` rows (PAGE_SIZE) of the list after the key `after` (from the start when None): one query."""
+    size = size or PAGE_SIZE
     cursor = decode_key(after, f.sort) if after else None
     descending = f.sort != "name"
     parts = []
