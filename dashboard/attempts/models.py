@@ -66,6 +66,9 @@ class Attempt(db.Model):
     evaluation_state: Mapped[str] = mapped_column(String(20), default="pending")
     cancelled_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     reminder_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # "lever": created by the ATS integration's rules; "direct": invited by hand (the list shows these
+    # on their own, the Lever ones through their invitations).
+    source: Mapped[str] = mapped_column(String(10), default="direct", server_default="direct")
 
     candidate: Mapped[Candidate] = relationship(back_populates="attempts")
     assessment = relationship("Assessment")

@@ -8,7 +8,8 @@ the key of the next page (`after`), so a deep page costs what the first one does
 Rows:
 - INVITED, one per Lever invitation (opportunity × assessment) with its attempt;
 - APPLICANT, one per Lever applicant not invited, with the reason;
-- DIRECT, one per attempt created by a manual invitation (no Lever invitation points at it).
+- DIRECT, one per attempt created by a manual invitation (`Attempt.source`; should Lever reuse its
+  result later, the invitation has its own row too).
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ Index("ix_lever_opportunities_organisation_search", LeverOpportunity.organisatio
       LeverOpportunity.id)
 Index("ix_lever_opportunities_organisation_seen", LeverOpportunity.organisation_id, LeverOpportunity.first_seen_at,
       LeverOpportunity.id)
-Index("ix_attempts_organisation_invited", Attempt.organisation_id, Attempt.invited_at, Attempt.id)
+Index("ix_attempts_organisation_source_invited", Attempt.organisation_id, Attempt.source, Attempt.invited_at,
+      Attempt.id)
 SCORE = func.coalesce(Attempt.final_score, literal_column("-1", Float))
 
 
@@ -238,8 +240,7 @@ def _branches(organisation_id: int, f: Filters):
                                   Attempt.passing_score, Attempt.assessment_id, None, None, None, None,
                                   false(), false(), k0))
                  .join(Candidate, Candidate.id == Attempt.candidate_id)
-                 .where(Attempt.organisation_id == organisation_id,
-                        ~exists().where(Invitation.attempt_id == Attempt.id)))
+                 .where(Attempt.organisation_id == organisation_id, Attempt.source == "direct"))
         if f.q:
             query = query.where(contains(Candidate.search_text, f.q))
         if f.assessment:
