@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import select
 
 from dashboard.core.boundary import DomainError
@@ -49,6 +49,32 @@ def get_connection(organisation_id: int) -> LeverConnection | None:
     """The organisation's Lever connection row (any status), or None if it never connected."""
     query = select(LeverConnection).where(LeverConnection.organisation_id == organisation_id)
     return db.session.scalar(query)
+
+
+_UNREAD = object()
+
+
+def layout_connection(organisation_id: int) -> LeverConnection | None:
+    """The connection as the page layout shows it (banners): read once per request."""
+    found = g.get("layout_connection", _UNREAD) if has_request_context() else _UNREAD
+    if found is _UNREAD or found[0] != organisation_id:
+        found = (organisation_id, get_connection(organisation_id))
+        if has_request_context():
+            g.layout_connection = found
+    return found[1]
+
+
+def read_layout(organisation_id: int) -> None:
+    """Read the organisation (the header names it) and its connection (the banners) in one query, ahead
+    of the layout: the organisation stays in the session, the connection in the request."""
+    from dashboard.accounts.models import Organisation
+
+    row = db.session.execute(select(Organisation, LeverConnection).outerjoin(
+        LeverConnection, LeverConnection.organisation_id == Organisation.id).where(
+        Organisation.id == organisation_id)).first()
+    if row is not None and has_request_context():
+        g.layout_connection = (organisation_id, row[1])
+        g.layout_organisation = row[0]  # held: the session's identity map keeps objects weakly
 
 
 def _record(conn: LeverConnection, kind: str, detail: str = "", user_id: int | None = None) -> None:

@@ -22,7 +22,6 @@ from typing import NamedTuple
 
 from sqlalchemy import (
     DDL,
-    Boolean,
     Float,
     Index,
     Integer,
@@ -39,6 +38,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
     union_all,
 )
 
@@ -77,7 +77,8 @@ SCORE = func.coalesce(Attempt.final_score, literal_column("-1", Float))
 
 
 class Row(NamedTuple):
-    """One line of the list: plain values. `key` identifies it for bulk actions."""
+    """One line of the list: plain values. `key` identifies it for bulk actions. `row_id` is the
+    invitation's id (INVITED), the opportunity's (APPLICANT) or the attempt's (DIRECT)."""
 
     kind: int
     row_id: int
@@ -95,9 +96,10 @@ class Row(NamedTuple):
     profile_url: str | None
     reason_code: str | None
     reason: str | None
-    failed: bool
-    pending: bool
-    k0: object
+    k0: object  # the order's key, then the tie-breaks (k1, row_id): where the next page starts
+    k1: int
+    failed: bool = False  # the opportunity's outbox: a write failed for good / one is waiting
+    pending: bool = False
 
     @property
     def key(self) -> str:
@@ -155,58 +157,66 @@ class Page:
     extra: dict = field(default_factory=dict)
 
 
-def _flags(opportunity_id):
-    """(failed, pending) of an opportunity's outbox, as two correlated EXISTS."""
-    failed = exists().where(Effect.opportunity_id == opportunity_id, Effect.state.in_(FAILED_STATES))
-    pending = exists().where(Effect.opportunity_id == opportunity_id, Effect.state.in_(PENDING_STATES))
-    return failed, pending
+def _flags(organisation_id: int, opportunity_id):
+    """(failed, pending) of an opportunity's outbox, as two correlated EXISTS (index lookups)."""
+    def state(states):
+        return exists().where(Effect.organisation_id == organisation_id, Effect.state.in_(states),
+                              Effect.opportunity_id == opportunity_id)
+    return state(FAILED_STATES), state(PENDING_STATES)
 
 
-def _sync_filter(opportunity_id, sync: str):
-    failed, pending = _flags(opportunity_id)
+def _sync_filter(organisation_id: int, opportunity_id, sync: str):
+    failed, pending = _flags(organisation_id, opportunity_id)
     return {"failed": failed, "pending": and_(pending, ~failed), "ok": and_(~failed, ~pending)}[sync]
 
 
-def _sort_key(kind: int, sort: str):
-    """(first key column, id column) of a branch for an order."""
+def _order(kind: int, sort: str):
+    """(key, tie-break) columns of a branch for an order: each pair leads an index of the table that
+    drives the branch, so a page is a walk along that index from the previous page's last row."""
     if sort == "name":
-        return (LeverOpportunity.search_text if kind == APPLICANT else Candidate.search_text)
+        return ((LeverOpportunity.search_text, LeverOpportunity.id) if kind == APPLICANT
+                else (Candidate.search_text, Candidate.id))
     if sort == "score":
-        return literal_column("-1", Float) if kind == APPLICANT else SCORE
+        return (literal_column("-1", Float), LeverOpportunity.id) if kind == APPLICANT else (SCORE, Attempt.id)
     if sort == "status":
-        return cast(literal(""), String) if kind == APPLICANT else Attempt.status
-    return Attempt.invited_at if kind == DIRECT else LeverOpportunity.first_seen_at
+        return (cast(literal(""), String), LeverOpportunity.id) if kind == APPLICANT else (Attempt.status, Attempt.id)
+    if kind == DIRECT:
+        return Attempt.invited_at, Attempt.id
+    return LeverOpportunity.first_seen_at, LeverOpportunity.id
 
 
 def _columns(kind: int, *values):
     """A branch's select list, labelled with Row's fields; None for a column the branch has not."""
-    types = (Integer, Integer, Integer, Integer, Integer, String, String, String, Float, String, Float, Integer,
-             String, String, String, String, Boolean, Boolean)
+    types = (Integer, Integer, Integer, Integer, String, String, String, Float, String, Float, Integer,
+             String, String, String, String)
     cols = [literal_column(str(kind), Integer)]
-    for value, type_ in zip(values[:-1], types[1:], strict=True):
+    for value, type_ in zip(values[:-2], types, strict=True):
         cols.append(cast(null(), type_) if value is None else value)
-    cols.append(values[-1])
-    return [col.label(name) for col, name in zip(cols, Row._fields, strict=True)]
+    cols += values[-2:]
+    return [col.label(name) for col, name in zip(cols, Row._fields, strict=False)]
 
 
 def _branches(organisation_id: int, f: Filters):
-    """The selects of the branches the filters allow, each as (kind, select, k0, id column)."""
+    """The selects of the branches the filters allow, each as (kind, select, key, tie-break, row id)."""
     out = []
     wants_invited = f.status != NOT_INVITED and not f.reason
     wants_applicants = f.status in ("", NOT_INVITED) and f.sync in ("", "ok") and not f.assessment
     wants_direct = wants_invited and not f.job and not f.sync
     if wants_invited:
-        failed, pending = _flags(Invitation.opportunity_id)
-        k0 = _sort_key(INVITED, f.sort)
+        k0, k1 = _order(INVITED, f.sort)
         query = (select(*_columns(INVITED, Invitation.id, Attempt.id, LeverOpportunity.id, Candidate.id,
                                   Candidate.name, Candidate.email, Attempt.status, Attempt.final_score,
                                   Attempt.evaluation_state, Attempt.passing_score, Invitation.assessment_id,
                                   LeverOpportunity.posting_lever_id, LeverOpportunity.profile_url, None, None,
-                                  failed, pending, k0))
+                                  k0, k1))
                  .join(LeverOpportunity, LeverOpportunity.id == Invitation.opportunity_id)
                  .join(Attempt, Attempt.id == Invitation.attempt_id)
                  .join(Candidate, Candidate.id == Attempt.candidate_id)
-                 .where(Invitation.organisation_id == organisation_id, LeverOpportunity.deleted.is_(False)))
+                 # every table's organisation: whichever drives the order can be walked by its index
+                 .where(Invitation.organisation_id == organisation_id,
+                        LeverOpportunity.organisation_id == organisation_id,
+                        Attempt.organisation_id == organisation_id, Candidate.organisation_id == organisation_id,
+                        LeverOpportunity.deleted.is_(False)))
         if f.q:
             query = query.where(contains(Candidate.search_text, f.q))
         if f.job:
@@ -216,15 +226,15 @@ def _branches(organisation_id: int, f: Filters):
         if f.status:
             query = query.where(Attempt.status == f.status)
         if f.sync:
-            query = query.where(_sync_filter(Invitation.opportunity_id, f.sync))
-        out.append((INVITED, query, k0, Invitation.id))
+            query = query.where(_sync_filter(organisation_id, Invitation.opportunity_id, f.sync))
+        out.append((INVITED, query, k0, k1, Invitation.id))
     if wants_applicants:
-        k0 = _sort_key(APPLICANT, f.sort)
+        k0, k1 = _order(APPLICANT, f.sort)
         query = (select(*_columns(APPLICANT, LeverOpportunity.id, None, LeverOpportunity.id,
                                   LeverOpportunity.candidate_id, LeverOpportunity.name, LeverOpportunity.email,
                                   cast(literal(NOT_INVITED), String), None, None, None, None,
                                   LeverOpportunity.posting_lever_id, LeverOpportunity.profile_url,
-                                  LeverOpportunity.reason_code, LeverOpportunity.reason, false(), false(), k0))
+                                  LeverOpportunity.reason_code, LeverOpportunity.reason, k0, k1))
                  .where(*not_invited(organisation_id)))
         if f.q:
             query = query.where(contains(LeverOpportunity.search_text, f.q))
@@ -232,22 +242,22 @@ def _branches(organisation_id: int, f: Filters):
             query = query.where(LeverOpportunity.posting_lever_id == f.job)
         if f.reason:
             query = query.where(LeverOpportunity.reason_code == f.reason)
-        out.append((APPLICANT, query, k0, LeverOpportunity.id))
+        out.append((APPLICANT, query, k0, k1, LeverOpportunity.id))
     if wants_direct:
-        k0 = _sort_key(DIRECT, f.sort)
+        k0, k1 = _order(DIRECT, f.sort)
         query = (select(*_columns(DIRECT, Attempt.id, Attempt.id, None, Candidate.id, Candidate.name,
                                   Candidate.email, Attempt.status, Attempt.final_score, Attempt.evaluation_state,
-                                  Attempt.passing_score, Attempt.assessment_id, None, None, None, None,
-                                  false(), false(), k0))
+                                  Attempt.passing_score, Attempt.assessment_id, None, None, None, None, k0, k1))
                  .join(Candidate, Candidate.id == Attempt.candidate_id)
-                 .where(Attempt.organisation_id == organisation_id, Attempt.source == "direct"))
+                 .where(Attempt.organisation_id == organisation_id, Attempt.source == "direct",
+                        Candidate.organisation_id == organisation_id))
         if f.q:
             query = query.where(contains(Candidate.search_text, f.q))
         if f.assessment:
             query = query.where(Attempt.assessment_id == f.assessment)
         if f.status:
             query = query.where(Attempt.status == f.status)
-        out.append((DIRECT, query, k0, Attempt.id))
+        out.append((DIRECT, query, k0, k1, Attempt.id))
     return out
 
 
@@ -259,17 +269,16 @@ def not_invited(organisation_id: int) -> tuple:
             ~select(Invitation.id).where(Invitation.opportunity_id == LeverOpportunity.id).exists())
 
 
-def _after(kind: int, k0, id_col, cursor, descending: bool):
-    """Rows of a branch strictly after `cursor` = (k0, kind, id) in the list's order."""
-    c0, ckind, cid = cursor
+def _after(kind: int, k0, k1, row_id, cursor, descending: bool):
+    """Rows of a branch strictly after `cursor` = (k0, kind, k1, row id) in the list's order."""
+    c0, ckind, c1, cid = cursor
+    if kind == ckind:
+        rest = tuple_(k1, row_id) < tuple_(c1, cid) if descending else tuple_(k1, row_id) > tuple_(c1, cid)
+    else:  # the kind breaks ties on the key, in the same direction
+        rest = true() if (kind < ckind) == descending else false()
     if descending:
-        before, same = k0 < c0, k0 == c0
-        tail = (id_col < cid) if kind == ckind else true() if kind < ckind else false()
-    else:
-        before, same = k0 > c0, k0 == c0
-        tail = (id_col > cid) if kind == ckind else true() if kind > ckind else false()
-    bound = (k0 <= c0) if descending else (k0 >= c0)  # a range start the index can seek to
-    return and_(bound, or_(before, and_(same, tail)))
+        return and_(k0 <= c0, or_(k0 < c0, and_(k0 == c0, rest)))  # k0 <= c0: where the index walk starts
+    return and_(k0 >= c0, or_(k0 > c0, and_(k0 == c0, rest)))
 
 
 def page(organisation_id: int, f: Filters, after: str | None = None, size: int | None = None) -> Page:
@@ -278,28 +287,31 @@ def page(organisation_id: int, f: Filters, after: str | None = None, size: int |
     cursor = decode_key(after, f.sort) if after else None
     descending = f.sort != "name"
     parts = []
-    for kind, query, k0, id_col in _branches(organisation_id, f):
+    for kind, query, k0, k1, row_id in _branches(organisation_id, f):
         if cursor is not None:
-            query = query.where(_after(kind, k0, id_col, cursor, descending))
+            query = query.where(_after(kind, k0, k1, row_id, cursor, descending))
         constant = kind == APPLICANT and f.sort in ("score", "status")  # SQLite reads a number as a position
-        order = (() if constant else (k0.desc() if descending else k0.asc(),)) + (
-            id_col.desc() if descending else id_col.asc(),)
-        parts.append(query.order_by(*order).limit(size + 1))
+        keys = ((k1, row_id) if constant else (k0, k1, row_id))
+        parts.append(query.order_by(*[k.desc() if descending else k.asc() for k in keys]).limit(size + 1))
     if not parts:
         return Page(rows=[], after=None, first=cursor is None)
     combined = (union_all(*[select(p.subquery()) for p in parts]) if len(parts) > 1
                 else select(parts[0].subquery())).subquery()
-    c = combined.c
-    keys = (c.k0, c.kind, c.row_id)
-    order = [k.desc() for k in keys] if descending else [k.asc() for k in keys]
-    # The kind breaks ties in the same direction as the keys, as `_after` expects.
-    found = [Row(*r) for r in db.session.execute(select(combined).order_by(*order).limit(size + 1))]
+    order = [k.desc() if descending else k.asc() for k in (combined.c.k0, combined.c.kind, combined.c.k1,
+                                                             combined.c.row_id)]
+    limited = select(combined).order_by(*order).limit(size + 1).subquery()
+    # The outbox state only for the rows shown: one index lookup each, after the page is cut.
+    failed, pending = _flags(organisation_id, limited.c.opportunity_id)
+    c = limited.c
+    outer = select(*c, failed.label("failed"), pending.label("pending")).order_by(
+        *[k.desc() if descending else k.asc() for k in (c.k0, c.kind, c.k1, c.row_id)])
+    found = [Row(*r) for r in db.session.execute(outer)]
     rows = found[:size]
     last = rows[-1] if rows and len(found) > size else None
     return Page(rows=rows, after=encode_key(last) if last else None, first=cursor is None)
 
 
-def every_row(organisation_id: int, f: Filters, batch: int = 500):
+def every_row(organisation_id: int, f: Filters, batch: int = 1000):
     """Every row of the filtered list in its order, read `batch` at a time (for the export)."""
     after = None
     while True:
@@ -308,21 +320,21 @@ def every_row(organisation_id: int, f: Filters, batch: int = 500):
         if chunk.after is None:
             return
         after = chunk.after
-        db.session.expunge_all()
 
 
 def encode_key(row: Row) -> str:
     """The URL-safe key of the row a page ends with."""
     k0 = row.k0.isoformat() if isinstance(row.k0, datetime) else row.k0
-    raw = json.dumps([k0, row.kind, row.row_id], separators=(",", ":")).encode()
+    raw = json.dumps([k0, row.kind, row.k1, row.row_id], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_key(text: str, sort: str):
-    """(k0, kind, id) from `encode_key`; None when it is not one (an edited or truncated link)."""
+    """(k0, kind, k1, id) from `encode_key`; None when it is not one (an edited or truncated link)."""
     try:
-        k0, kind, row_id = json.loads(base64.urlsafe_b64decode(text[:400] + "=" * (-len(text[:400]) % 4)))
-        if not isinstance(kind, int) or not isinstance(row_id, int) or kind not in (INVITED, APPLICANT, DIRECT):
+        k0, kind, k1, row_id = json.loads(base64.urlsafe_b64decode(text[:400] + "=" * (-len(text[:400]) % 4)))
+        if not all(isinstance(v, int) and 0 <= v < 2**63 for v in (kind, k1, row_id)) or \
+                kind not in (INVITED, APPLICANT, DIRECT):
             return None
         if sort == "recent":
             k0 = datetime.fromisoformat(k0)
@@ -330,6 +342,6 @@ def decode_key(text: str, sort: str):
             k0 = float(k0)
         elif not isinstance(k0, str):
             return None
-        return k0, kind, row_id
+        return k0, kind, k1, row_id
     except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
         return None

@@ -14,7 +14,7 @@ from dashboard.core.boundary import act, attempt
 from dashboard.core.htmx import partial_or_page
 from dashboard.core.params import MAX_ID, int_arg
 from dashboard.extensions import db
-from dashboard.lever.connection.services import get_connection
+from dashboard.lever.connection.services import get_connection, read_layout
 from dashboard.lever.sync import reasons
 from dashboard.lever.sync import services as sync_services
 from dashboard.lever.sync.models import Effect, InboxDelivery, LeverOpportunity
@@ -95,6 +95,7 @@ def jobs():
 def candidates():
     """The one candidates list: search inside names and emails, filters kept in the URL, pages by key."""
     org_id = current_user.organisation_id
+    read_layout(org_id)
     jobs, assessments = options.job_titles(org_id), options.assessment_names(org_id)
     int_arg("assessment", None, high=MAX_ID)  # a malformed number is a clear 400
     filters = candidate_list.filters_from(request.args, jobs, assessments)
