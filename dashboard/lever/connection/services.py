@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 
-from flask import current_app, g, has_request_context
+from flask import current_app, has_request_context, request
 from sqlalchemy import select
 
 from dashboard.core.boundary import DomainError
@@ -52,29 +52,31 @@ def get_connection(organisation_id: int) -> LeverConnection | None:
 
 
 _UNREAD = object()
+_LAYOUT_KEY = "dashboard.layout"  # in the request's environ: per request even when tests share an app context
 
 
 def layout_connection(organisation_id: int) -> LeverConnection | None:
     """The connection as the page layout shows it (banners): read once per request."""
-    found = g.get("layout_connection", _UNREAD) if has_request_context() else _UNREAD
-    if found is _UNREAD or found[0] != organisation_id:
-        found = (organisation_id, get_connection(organisation_id))
+    held = request.environ.get(_LAYOUT_KEY, {}) if has_request_context() else {}
+    if held.get("organisation_id") != organisation_id:
+        held = {"organisation_id": organisation_id, "connection": get_connection(organisation_id)}
         if has_request_context():
-            g.layout_connection = found
-    return found[1]
+            request.environ[_LAYOUT_KEY] = held
+    return held["connection"]
 
 
 def read_layout(organisation_id: int) -> None:
     """Read the organisation (the header names it) and its connection (the banners) in one query, ahead
-    of the layout: the organisation stays in the session, the connection in the request."""
+    of the layout: both are held for the rest of the request (the session's identity map keeps objects
+    only weakly, and the organisation is then found there instead of being read again)."""
     from dashboard.accounts.models import Organisation
 
     row = db.session.execute(select(Organisation, LeverConnection).outerjoin(
         LeverConnection, LeverConnection.organisation_id == Organisation.id).where(
         Organisation.id == organisation_id)).first()
     if row is not None and has_request_context():
-        g.layout_connection = (organisation_id, row[1])
-        g.layout_organisation = row[0]  # held: the session's identity map keeps objects weakly
+        request.environ[_LAYOUT_KEY] = {"organisation_id": organisation_id, "organisation": row[0],
+                                        "connection": row[1]}
 
 
 def _record(conn: LeverConnection, kind: str, detail: str = "", user_id: int | None = None) -> None:
