@@ -311,7 +311,7 @@ def page(organisation_id: int, f: Filters, after: str | None = None, size: int |
     return Page(rows=rows, after=encode_key(last) if last else None, first=cursor is None)
 
 
-def every_row(organisation_id: int, f: Filters, batch: int = 1000):
+def every_row(organisation_id: int, f: Filters, batch: int = 2000):
     """Every row of the filtered list in its order, read `batch` at a time (for the export)."""
     after = None
     while True:
