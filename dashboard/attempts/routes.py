@@ -1,4 +1,5 @@
-"""Staff pages for candidates and attempts: list, detail, actions, and the evaluation queue."""
+"""Staff routes for attempts: invite by hand, the actions on an attempt, the evaluation queue; the former
+People pages redirect to the one candidates list and candidate page (`dashboard.lever.views`)."""
 
 from __future__ import annotations
 
