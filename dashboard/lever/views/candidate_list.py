@@ -22,11 +22,14 @@ from typing import NamedTuple
 
 from sqlalchemy import (
     DDL,
+    BigInteger,
+    DateTime,
     Float,
     Index,
     Integer,
     String,
     and_,
+    bindparam,
     cast,
     event,
     exists,
@@ -43,7 +46,8 @@ from sqlalchemy import (
 )
 
 from dashboard.attempts.models import Attempt, Candidate
-from dashboard.core.search import contains
+from dashboard.core.params import like_literal
+from dashboard.core.search import normalise
 from dashboard.extensions import db
 from dashboard.lever.sync import reasons
 from dashboard.lever.sync.models import Effect, Invitation, LeverOpportunity
@@ -218,13 +222,13 @@ def _branches(organisation_id: int, f: Filters):
                         Attempt.organisation_id == organisation_id, Candidate.organisation_id == organisation_id,
                         LeverOpportunity.deleted.is_(False)))
         if f.q:
-            query = query.where(contains(Candidate.search_text, f.q))
+            query = query.where(Candidate.search_text.like(P["q"], escape="\\"))
         if f.job:
-            query = query.where(LeverOpportunity.posting_lever_id == f.job)
+            query = query.where(LeverOpportunity.posting_lever_id == P["job"])
         if f.assessment:
-            query = query.where(Invitation.assessment_id == f.assessment)
+            query = query.where(Invitation.assessment_id == P["assessment"])
         if f.status:
-            query = query.where(Attempt.status == f.status)
+            query = query.where(Attempt.status == P["status"])
         if f.sync:
             query = query.where(_sync_filter(organisation_id, Invitation.opportunity_id, f.sync))
         out.append((INVITED, query, k0, k1, Invitation.id))
@@ -237,11 +241,11 @@ def _branches(organisation_id: int, f: Filters):
                                   LeverOpportunity.reason_code, LeverOpportunity.reason, k0, k1))
                  .where(*not_invited(organisation_id)))
         if f.q:
-            query = query.where(contains(LeverOpportunity.search_text, f.q))
+            query = query.where(LeverOpportunity.search_text.like(P["q"], escape="\\"))
         if f.job:
-            query = query.where(LeverOpportunity.posting_lever_id == f.job)
+            query = query.where(LeverOpportunity.posting_lever_id == P["job"])
         if f.reason:
-            query = query.where(LeverOpportunity.reason_code == f.reason)
+            query = query.where(LeverOpportunity.reason_code == P["reason"])
         out.append((APPLICANT, query, k0, k1, LeverOpportunity.id))
     if wants_direct:
         k0, k1 = _order(DIRECT, f.sort)
@@ -252,11 +256,11 @@ def _branches(organisation_id: int, f: Filters):
                  .where(Attempt.organisation_id == organisation_id, Attempt.source == "direct",
                         Candidate.organisation_id == organisation_id))
         if f.q:
-            query = query.where(contains(Candidate.search_text, f.q))
+            query = query.where(Candidate.search_text.like(P["q"], escape="\\"))
         if f.assessment:
-            query = query.where(Attempt.assessment_id == f.assessment)
+            query = query.where(Attempt.assessment_id == P["assessment"])
         if f.status:
-            query = query.where(Attempt.status == f.status)
+            query = query.where(Attempt.status == P["status"])
         out.append((DIRECT, query, k0, k1, Attempt.id))
     return out
 
@@ -269,9 +273,10 @@ def not_invited(organisation_id: int) -> tuple:
             ~select(Invitation.id).where(Invitation.opportunity_id == LeverOpportunity.id).exists())
 
 
-def _after(kind: int, k0, k1, row_id, cursor, descending: bool):
-    """Rows of a branch strictly after `cursor` = (k0, kind, k1, row id) in the list's order."""
-    c0, ckind, c1, cid = cursor
+def _after(kind: int, k0, k1, row_id, ckind: int, sort: str, descending: bool):
+    """Rows of a branch strictly after the cursor (k0, kind, k1, row id) in the list's order; the kind is
+    part of the statement, the rest are parameters."""
+    c0, c1, cid = bindparam("c0", type_=KEY_TYPES[sort]), P["c1"], P["cid"]
     if kind == ckind:
         rest = tuple_(k1, row_id) < tuple_(c1, cid) if descending else tuple_(k1, row_id) > tuple_(c1, cid)
     else:  # the kind breaks ties on the key, in the same direction
@@ -285,30 +290,54 @@ def page(organisation_id: int, f: Filters, after: str | None = None, size: int |
     """`size` rows (PAGE_SIZE) of the list after the key `after` (from the start when None): one query."""
     size = size or PAGE_SIZE
     cursor = decode_key(after, f.sort) if after else None
+    shape = (f.sort, bool(f.q), bool(f.job), bool(f.assessment),
+             "" if not f.status else f.status if f.status == NOT_INVITED else "attempt", bool(f.reason), f.sync,
+             None if cursor is None else cursor[1], size)
+    statement = _STATEMENTS.get(shape)
+    if statement is None:
+        statement = _STATEMENTS[shape] = _statement(f, None if cursor is None else cursor[1], size)
+    if statement is _EMPTY:
+        return Page(rows=[], after=None, first=cursor is None)
+    params = {"org": organisation_id, "q": "%" + like_literal(normalise(f.q)) + "%", "job": f.job,
+              "assessment": f.assessment, "status": f.status, "reason": f.reason}
+    if cursor is not None:
+        params.update(c0=cursor[0], c1=cursor[2], cid=cursor[3])
+    found = [Row(*r) for r in db.session.execute(statement, params)]
+    rows = found[:size]
+    last = rows[-1] if rows and len(found) > size else None
+    return Page(rows=rows, after=encode_key(last) if last else None, first=cursor is None)
+
+
+_STATEMENTS: dict = {}  # built once per shape of filters (values are parameters): building costs more than running
+_EMPTY = object()
+P = {name: bindparam(name, type_=t) for name, t in (("org", Integer), ("q", String), ("job", String),
+                                                     ("assessment", Integer), ("status", String),
+                                                     ("reason", String), ("c1", BigInteger), ("cid", BigInteger))}
+KEY_TYPES = {"recent": DateTime(timezone=True), "score": Float(), "name": String(), "status": String()}
+
+
+def _statement(f: Filters, ckind: int | None, size: int):
+    """The page's query for filters of this shape, after a cursor of kind `ckind` (None: the first page)."""
     descending = f.sort != "name"
     parts = []
-    for kind, query, k0, k1, row_id in _branches(organisation_id, f):
-        if cursor is not None:
-            query = query.where(_after(kind, k0, k1, row_id, cursor, descending))
+    for kind, query, k0, k1, row_id in _branches(P["org"], f):
+        if ckind is not None:
+            query = query.where(_after(kind, k0, k1, row_id, ckind, f.sort, descending))
         constant = kind == APPLICANT and f.sort in ("score", "status")  # SQLite reads a number as a position
         keys = ((k1, row_id) if constant else (k0, k1, row_id))
         parts.append(query.order_by(*[k.desc() if descending else k.asc() for k in keys]).limit(size + 1))
     if not parts:
-        return Page(rows=[], after=None, first=cursor is None)
+        return _EMPTY
     combined = (union_all(*[select(p.subquery()) for p in parts]) if len(parts) > 1
                 else select(parts[0].subquery())).subquery()
     order = [k.desc() if descending else k.asc() for k in (combined.c.k0, combined.c.kind, combined.c.k1,
                                                              combined.c.row_id)]
     limited = select(combined).order_by(*order).limit(size + 1).subquery()
     # The outbox state only for the rows shown: one index lookup each, after the page is cut.
-    failed, pending = _flags(organisation_id, limited.c.opportunity_id)
+    failed, pending = _flags(P["org"], limited.c.opportunity_id)
     c = limited.c
-    outer = select(*c, failed.label("failed"), pending.label("pending")).order_by(
+    return select(*c, failed.label("failed"), pending.label("pending")).order_by(
         *[k.desc() if descending else k.asc() for k in (c.k0, c.kind, c.k1, c.row_id)])
-    found = [Row(*r) for r in db.session.execute(outer)]
-    rows = found[:size]
-    last = rows[-1] if rows and len(found) > size else None
-    return Page(rows=rows, after=encode_key(last) if last else None, first=cursor is None)
 
 
 def every_row(organisation_id: int, f: Filters, batch: int = 2000):
