@@ -3,8 +3,9 @@
 `normalise()` lower-cases (case-folds) and strips accents (Unicode NFKD, combining marks dropped), so
 "Zoë Ängström <ZOE@Example.com>" is stored as "zoe angstrom zoe@example.com" and found by "angstrom",
 "example.com" or "ZOË". Rows keep it in a `search_text` column, filled on insert and update
-(`keep_search_text`); a search is then `search_text LIKE '%term%'` on the normalised term: a trigram
-(pg_trgm) index answers it on PostgreSQL, a plain scan of the one column on SQLite.
+(`keep_search_text`); a search is then `search_text LIKE '%term%'` on the normalised term (escaped with
+`dashboard.core.params.like_literal`): a trigram (pg_trgm) index answers it on PostgreSQL, a plain scan
+of the one column on SQLite.
 """
 
 from __future__ import annotations
@@ -13,24 +14,12 @@ import unicodedata
 
 from sqlalchemy import event
 
-from dashboard.core.params import like_literal
-
-MAX_TERM = 200
-
 
 def normalise(*parts: str | None) -> str:
     """The searchable form of `parts`: case-folded, accents stripped, whitespace collapsed."""
     text = " ".join(p for p in parts if p)
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
-
-
-def contains(column, term: str):
-    """`column` (a normalised search column) contains the normalised `term`; None for an empty term."""
-    wanted = normalise(term[:MAX_TERM])
-    if not wanted:
-        return None
-    return column.like("%" + like_literal(wanted) + "%", escape="\\")
 
 
 def keep_search_text(model, *fields: str, column: str = "search_text") -> None:
