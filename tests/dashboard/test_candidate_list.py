@@ -193,6 +193,7 @@ def test_export_reads_in_batches(app, people):
         filters = candidate_list.Filters(sort="name")
         whole = [r.name for r in candidate_list.every_row(people.org.id, filters, batch=500)]
         assert [r.name for r in candidate_list.every_row(people.org.id, filters, batch=2)] == whole
+        assert [r.name for r in candidate_list.every_row(people.org.id, filters, batch=4, first=1)] == whole
         assert len(whole) == 5
 
 
