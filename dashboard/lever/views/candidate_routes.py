@@ -17,6 +17,7 @@ from dashboard.lever.views import bulk, candidate_list, options
 bp = Blueprint("candidates", __name__, url_prefix="/lever/candidates")
 HEADER = ("Name", "Email", "Job", "Assessment", "Status", "Score", "Rating", "Sync", "Why not invited", "Lever profile")
 RISKY = ("=", "+", "-", "@", "\t", "\r")
+FIRST_ROWS = 100
 
 
 def safe_cell(value) -> str:
@@ -50,9 +51,9 @@ def export():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(HEADER)
-        for row in candidate_list.every_row(org_id, filters):
+        for n, row in enumerate(candidate_list.every_row(org_id, filters), 1):
             writer.writerow(csv_cells(row, jobs, assessments))
-            if buffer.tell() > 16_384:
+            if buffer.tell() > 16_384 or n == FIRST_ROWS:  # the first rows leave at once, then in 16 kB pieces
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()
