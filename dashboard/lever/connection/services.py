@@ -13,6 +13,7 @@ from datetime import timedelta
 from flask import current_app, has_request_context, request
 from sqlalchemy import select
 
+from dashboard.accounts.models import Organisation
 from dashboard.core.boundary import DomainError
 from dashboard.core.clock import utcnow
 from dashboard.extensions import db
@@ -69,8 +70,6 @@ def read_layout(organisation_id: int) -> None:
     """Read the organisation (the header names it) and its connection (the banners) in one query, ahead
     of the layout: both are held for the rest of the request (the session's identity map keeps objects
     only weakly, and the organisation is then found there instead of being read again)."""
-    from dashboard.accounts.models import Organisation
-
     row = db.session.execute(select(Organisation, LeverConnection).outerjoin(
         LeverConnection, LeverConnection.organisation_id == Organisation.id).where(
         Organisation.id == organisation_id)).first()
