@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
@@ -158,7 +158,6 @@ class Page:
     rows: list[Row]
     after: str | None
     first: bool = True
-    extra: dict = field(default_factory=dict)
 
 
 def _flags(organisation_id: int, opportunity_id):
