@@ -13,6 +13,7 @@ from dashboard.accounts import services as accounts
 from dashboard.assessments import services as assessments
 from dashboard.attempts.models import Attempt, Candidate, PartScore
 from dashboard.core.clock import utcnow
+from dashboard.core.search import normalise
 from dashboard.extensions import db
 from dashboard.lever.connection.crypto import encrypt
 from dashboard.lever.connection.models import LeverConnection
@@ -71,19 +72,21 @@ def generate(*, candidates: int = 100_000, history: int = 1_000_000, postings: i
         status = STATUSES[i % len(STATUSES)]
         score = rnd.uniform(20, 100) if status == "completed" else None
         cand_rows.append({"id": n, "organisation_id": oid, "email": f"person{i}@example.com",
-                          "name": f"Person {i}", "created_at": at})
+                          "name": f"Person {i}", "created_at": at,
+                          "search_text": normalise(f"Person {i}", f"person{i}@example.com")})
         att_rows.append({"id": n, "organisation_id": oid, "candidate_id": n, "assessment_id": assessment.id,
                          "token": f"bench-{i}", "status": status, "invited_at": at, "deadline": at + timedelta(days=7),
                          "valid_from": at, "time_limit_minutes": assessment.time_limit_minutes,
                          "passing_score": assessment.passing_score, "extra_minutes": 0, "final_score": score,
-                         "evaluation_state": "final" if score is not None else "pending",
+                         "evaluation_state": "final" if score is not None else "pending", "source": "lever",
                          "completed_at": at if score is not None else None})
         opp_rows.append({"id": n, "organisation_id": oid, "connection_id": conn.id, "lever_id": f"opp-{i}",
                          "candidate_id": n, "posting_lever_id": f"post-{1 + (i % (postings - 1))}",
                          "name": f"Person {i}", "email": f"person{i}@example.com",
                          "profile_url": f"http://127.0.0.1:5001/candidates/opp-{i}", "archived": False,
                          "hired": False, "deleted": False, "tags_inherited": True, "first_seen_at": at,
-                         "reason_code": "invited", "reason": "Invited."})
+                         "reason_code": "invited", "reason": "Invited.",
+                         "search_text": normalise(f"Person {i}", f"person{i}@example.com")})
         inv_rows.append({"id": n, "organisation_id": oid, "opportunity_id": n, "assessment_id": assessment.id,
                          "attempt_id": n, "reused": False, "trigger": "application", "created_at": at})
         for part_id in part_ids:

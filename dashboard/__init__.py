@@ -74,13 +74,14 @@ def register_blueprints(app: Flask) -> None:
     from dashboard.lever.connection.routes import bp as lever_connect_bp
     from dashboard.lever.sync.webhooks import bp as webhooks_bp
     from dashboard.lever.views.automation_routes import bp as lever_automation_bp
+    from dashboard.lever.views.candidate_routes import bp as candidates_bp
     from dashboard.lever.views.routes import bp as lever_bp
     from dashboard.lever.views.sync_routes import bp as lever_sync_bp
     from dashboard.mail.routes import bp as mail_bp
     from dashboard.org.routes import bp as org_bp
 
     for bp in (core_bp, accounts_bp, org_bp, assessments_bp, attempts_bp, take_bp, mail_bp,
-               lever_bp, webhooks_bp, lever_connect_bp, lever_sync_bp, lever_automation_bp):
+               lever_bp, candidates_bp, webhooks_bp, lever_connect_bp, lever_sync_bp, lever_automation_bp):
         app.register_blueprint(bp)
 
 

@@ -22,10 +22,18 @@ def test_one_head():
         assert len(ScriptDirectory.from_config(config).get_heads()) == 1
 
 
+def _postgresql_only(item) -> bool:
+    """An index the models mark PostgreSQL-only (a trigram index): neither created nor expected elsewhere."""
+    marked = {i.name for t in db.metadata.tables.values() for i in t.indexes if i.info.get("postgresql_only")}
+    return item[0] == "add_index" and item[1].name in marked
+
+
 def test_migrations_match_models(empty_app):
     upgrade()
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+    if db.engine.dialect.name != "postgresql":
+        diff = [item for item in diff if not _postgresql_only(item)]
     assert diff == []
 
 

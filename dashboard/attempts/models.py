@@ -8,6 +8,7 @@ from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dashboard.core.clock import utcnow
+from dashboard.core.search import keep_search_text
 from dashboard.extensions import db
 
 ATTEMPT_STATUSES = ("invited", "in_progress", "completed", "expired", "cancelled")
@@ -26,6 +27,8 @@ class Candidate(db.Model):
     email: Mapped[str] = mapped_column(String(254))
     name: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Name and email, lower-cased without accents (`dashboard.core.search`): what the list searches.
+    search_text: Mapped[str] = mapped_column(String(460), default="", server_default="")
 
     attempts: Mapped[list[Attempt]] = relationship(
         back_populates="candidate", order_by="Attempt.invited_at.desc()"
@@ -65,6 +68,9 @@ class Attempt(db.Model):
     reminder_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # The staff member who invited by hand (None for invitations the ATS made): told the final result.
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    # "lever": created by the ATS integration's rules; "direct": invited by hand (the list shows these
+    # on their own, the Lever ones through their invitations).
+    source: Mapped[str] = mapped_column(String(10), default="direct", server_default="direct")
 
     candidate: Mapped[Candidate] = relationship(back_populates="attempts")
     assessment = relationship("Assessment")
@@ -72,6 +78,9 @@ class Attempt(db.Model):
         back_populates="attempt", cascade="all, delete-orphan"
     )
     answers: Mapped[list[Answer]] = relationship(back_populates="attempt", cascade="all, delete-orphan")
+
+
+keep_search_text(Candidate, "name", "email")
 
 
 class PartScore(db.Model):

@@ -1,24 +1,21 @@
-"""Staff pages for candidates and attempts: list, detail, actions, and the evaluation queue."""
+"""Staff routes for attempts: invite by hand, the actions on an attempt, the evaluation queue; the former
+People pages redirect to the one candidates list and candidate page (`dashboard.lever.views`)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
 
 from dashboard.assessments.forms import InviteCandidateForm
 from dashboard.assessments.models import Assessment
 from dashboard.assessments.rating import rating_for
-from dashboard.attempts import policy, services
+from dashboard.attempts import services
 from dashboard.attempts.events import Actor
 from dashboard.attempts.forms import CancelForm, ExtendDeadlineForm, ExtraTimeForm
 from dashboard.attempts.models import Attempt, Candidate
 from dashboard.core.auth import get_scoped_or_404, role_required, safe_next
 from dashboard.core.boundary import act, attempt, form_errors
-from dashboard.core.clock import utcnow
-from dashboard.core.params import like_literal
 from dashboard.core.templating import format_datetime, plural
-from dashboard.extensions import db
 
 bp = Blueprint("attempts", __name__, url_prefix="/people")
 
@@ -42,31 +39,21 @@ def _actor():
 @bp.route("/")
 @role_required("recruiter")
 def candidates():
-    """Every candidate of the organisation, newest first; `q` filters by name or email."""
+    """The former list of people: the one candidates list now (kept for bookmarks, with the search)."""
     query = (request.args.get("q") or "").strip()[:200]
-    stmt = select(Candidate).where(Candidate.organisation_id == current_user.organisation_id)
-    if query:
-        like = "%" + like_literal(query.lower()) + "%"
-        stmt = stmt.where(or_(func.lower(Candidate.email).like(like, escape="\\"),
-                              func.lower(Candidate.name).like(like, escape="\\")))
-    stmt = stmt.order_by(Candidate.created_at.desc(), Candidate.id.desc()).limit(500)
-    rows = list(db.session.scalars(stmt))
-    return render_template("attempts/candidates.html", candidates=rows, query=query)
+    return redirect(url_for("lever.candidates", **({"q": query} if query else {})), 301)
 
 
 @bp.route("/<int:candidate_id>")
 @role_required("recruiter")
 def candidate(candidate_id: int):
-    """A candidate's attempts: status, per-part scores, final score, evaluation state and rating."""
+    """The former candidate page: the one candidate page now (kept for bookmarks and old emails)."""
     person = get_scoped_or_404(Candidate, candidate_id, current_user.organisation_id)
-    return render_template(
-        "attempts/candidate.html", candidate=person, extend_form=ExtendDeadlineForm(),
-        extra_form=ExtraTimeForm(), cancel_form=CancelForm(), link_for=services.attempt_link,
-        time_ends_at=services.time_ends_at, time_limit=services.time_limit, now=utcnow(),
-        extension_room=policy.extension_room, extra_time_room=policy.extra_time_room,
-        reminder_due_at=policy.reminder_due_at, max_deadline_days=policy.max_deadline_days(),
-        max_extra_minutes=policy.max_extra_minutes(),
-    )
+    return redirect(url_for("lever.candidate", candidate_id=person.id), 301)
+
+
+def _candidate_page(candidate_id: int) -> str:
+    return url_for("lever.candidate", candidate_id=candidate_id)
 
 
 def _attempt(attempt_id: int) -> Attempt:
@@ -75,7 +62,7 @@ def _attempt(attempt_id: int) -> Attempt:
 
 def _back(attempt: Attempt) -> str:
     """Where an action returns: the page it came from (`back`, a path of this site), else the candidate."""
-    return safe_next(request.form.get("back"), url_for(".candidate", candidate_id=attempt.candidate_id))
+    return safe_next(request.form.get("back"), _candidate_page(attempt.candidate_id))
 
 
 @bp.route("/invite/<int:assessment_id>", methods=["POST"])
@@ -107,7 +94,7 @@ def invite(assessment_id: int):
     renamed = f" Their name is now “{now_named}” (was “{old_name}”)." if old_name and old_name != now_named else ""
     flash(f"{invited.candidate.email} is invited to “{assessment.name}”{again}; the email is on its way.{renamed}",
           "success")
-    return redirect(url_for(".candidate", candidate_id=invited.candidate_id))
+    return redirect(_candidate_page(invited.candidate_id))
 
 
 def _form_action(attempt_id: int, form_class, action, done):
@@ -190,7 +177,7 @@ def evaluate(attempt_id: int):
                 flash("Evaluation saved; the scores are updated.", "success")
                 if services.awaiting_evaluation(current_user.organisation_id):
                     return redirect(url_for(".grading_queue"))
-                return redirect(url_for(".candidate", candidate_id=target.candidate_id))
+                return redirect(_candidate_page(target.candidate_id))
     answers = {a.question_id: a for a in target.answers}
     status = 400 if errors else 200
     return render_template("attempts/evaluate.html", attempt=target, parts=awaiting, answers=answers,

@@ -67,12 +67,12 @@ def get_attempt(attempt_id: int) -> Attempt:
 
 
 def create_attempt(organisation_id: int, candidate_id: int, assessment_id: int, *,
-                   actor: Actor | None = None, now: datetime | None = None) -> Attempt:
+                   actor: Actor | None = None, now: datetime | None = None, source: str = "direct") -> Attempt:
     """Invite a candidate to a published assessment of the same organisation; emits attempt_invited
     (`actor` None: the caller records the decision itself, as the ATS rules do with their trigger).
 
     The assessment's time limit and passing score are copied onto the attempt: later edits of the
-    assessment apply to new attempts only."""
+    assessment apply to new attempts only. `source`: "lever" when the ATS rules invite, "direct" otherwise."""
     now = now or utcnow()
     assessment = db.session.get(Assessment, assessment_id)
     candidate = db.session.get(Candidate, candidate_id)
@@ -87,7 +87,7 @@ def create_attempt(organisation_id: int, candidate_id: int, assessment_id: int, 
         token=secrets.token_urlsafe(32), status="invited", invited_at=now, valid_from=now,
         deadline=now + timedelta(days=assessment.invitation_valid_days), extra_minutes=0,
         time_limit_minutes=assessment.time_limit_minutes, passing_score=assessment.passing_score,
-        evaluation_state="pending",
+        evaluation_state="pending", source=source,
     )
     db.session.add(attempt)
     for part in assessment.parts:
@@ -261,7 +261,7 @@ def attempt_link(attempt: Attempt) -> str:
 
 def candidate_profile_link(candidate: Candidate) -> str:
     """The absolute staff URL of the candidate's page (works without a request, e.g. in jobs)."""
-    return f"{_base_url()}/people/{candidate.id}"
+    return f"{_base_url()}/lever/candidates/{candidate.id}"
 
 
 def invitation_context(attempt: Attempt) -> dict:

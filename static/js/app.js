@@ -8,6 +8,7 @@
 //   data-countdown-to="ISO"   the time left until then, every second, against the server's clock
 //                             (data-countdown-now); at zero the [data-countdown-done] beside it shows.
 //   data-copy="text"          on a button: copy the text (a tag to paste into Lever), then say so.
+//   data-select-all="name"    on a checkbox: checks or clears every checkbox named `name` of its form.
 (function () {
   "use strict";
 
@@ -161,6 +162,22 @@
     }
     tick();
   }
+
+  // -- select every row ------------------------------------------------------------------------------
+
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!(box instanceof HTMLInputElement) || !box.hasAttribute("data-select-all")) {
+      return;
+    }
+    var name = box.getAttribute("data-select-all");
+    var owner = box.form;
+    document.querySelectorAll("input[type=checkbox][name=\"" + name + "\"]").forEach(function (row) {
+      if (!owner || row.form === owner) {
+        row.checked = box.checked;
+      }
+    });
+  });
 
   document.addEventListener("DOMContentLoaded", function () {
     markScrollingTables();

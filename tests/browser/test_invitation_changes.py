@@ -1,5 +1,5 @@
-"""Extend and cancel an invitation from the candidate's page (/people/<id>) in Chromium, with the worker and the
-scheduler as processes of their own: the candidate is told of the new deadline, and cancelling removes the
+"""Extend and cancel an invitation from the candidate's page (/lever/candidates/<id>) in Chromium, with the worker and
+the scheduler as processes of their own: the candidate is told of the new deadline, and cancelling removes the
 status tag in the sandbox, with the reason in the sync history."""
 
 from __future__ import annotations
@@ -57,10 +57,9 @@ def test_extend_then_cancel_from_the_candidate_page_reach_the_candidate_and_leve
     # The candidate's page, from the Lever candidates list.
     page.goto(f"{base}/lever/candidates")
     page.locator("#candidate-rows tr", has_text="Chang Es").locator("a.cand-name").click()
-    page.locator("a:has-text('Assessment profile')").click()
-    expect(page).to_have_url(re.compile(r"/people/\d+$"))
+    expect(page).to_have_url(re.compile(r"/lever/candidates/\d+$"))
     profile = page.url
-    card = page.locator("section.card", has_text="Data Analyst Assessment")
+    card = page.locator("article.card", has_text="Data Analyst Assessment")
     start_by = card.locator("dt:has-text('Start by') + dd")
     before = start_by.inner_text()
 
@@ -78,7 +77,7 @@ def test_extend_then_cancel_from_the_candidate_page_reach_the_candidate_and_leve
     assert _status_tags(sandbox) == {"Alooba - Invited"}  # still open: the tag stays
 
     page.goto(profile)
-    card = page.locator("section.card", has_text="Data Analyst Assessment")
+    card = page.locator("article.card", has_text="Data Analyst Assessment")
     card.locator("summary:has-text('Change this invitation')").click()
     card.locator("input[name=reason]").fill("Position filled internally")
     card.locator("button:has-text('Cancel invitation')").click()

@@ -275,9 +275,9 @@ def test_every_page_fits_a_phone_and_passes_axe(world, browser):
 
     details = [
         ("lever-candidate", f"{base}/lever/candidates", "a.cand-name:has-text('Ada Lovelace')"),
-        ("people", f"{base}/people/", None),
-        ("people-candidate-open", f"{base}/people/", "a:has-text('Barbara Liskov')"),
-        ("people-candidate-done", f"{base}/people/", "a:has-text('Ada Lovelace')"),
+        ("people", f"{base}/lever/candidates?sort=name", None),
+        ("people-candidate-open", f"{base}/lever/candidates", "a.cand-name:has-text('Barbara Liskov')"),
+        ("people-candidate-done", f"{base}/lever/candidates", "a.cand-name:has-text('Ada Lovelace')"),
         ("assessment", f"{base}/assessments/", "a:has-text('Data Analyst Assessment')"),
         ("assessment-edit", None, "a:has-text('Edit settings')"),
         ("evaluate", f"{base}/people/evaluation", "tr:has-text('Ada Lovelace') a:has-text('Evaluate')"),

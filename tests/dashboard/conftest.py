@@ -50,7 +50,7 @@ class Dash:
                           deadline=now + timedelta(days=7), valid_from=now, extra_minutes=0, final_score=score,
                           time_limit_minutes=self.assessment.time_limit_minutes,
                           passing_score=self.assessment.passing_score,
-                          evaluation_state="final" if score is not None else "pending",
+                          evaluation_state="final" if score is not None else "pending", source="lever",
                           completed_at=now if status == "completed" else None)
         opp = LeverOpportunity(organisation_id=self.org.id, connection_id=self.connection.id,
                                lever_id=f"opp-{cand.id}", candidate_id=cand.id, posting_lever_id=posting.lever_id,

@@ -15,7 +15,7 @@ from dashboard.attempts.models import Attempt
 from dashboard.extensions import db
 from dashboard.lever.sync import job_counts, rules
 from dashboard.lever.sync.models import Invitation, LeverOpportunity, LeverPosting, SyncEvent
-from dashboard.lever.views import read_models
+from dashboard.lever.views import candidate_list
 from tests.support.attempts import attempt_for, finish_and_evaluate, take
 from tests.support.sync import reconcile
 
@@ -77,7 +77,7 @@ def assert_counts_true(world, org_id: int) -> None:
     assert page_funnels(html) == records_funnels(org_id)
     statuses = records_statuses(org_id)
     not_invited = db.session.scalar(select(func.count()).select_from(LeverOpportunity).where(
-        *read_models.not_invited(org_id)))
+        *candidate_list.not_invited(org_id)))
     if not_invited:
         statuses["not_invited"] = not_invited
     assert page_statuses(html) == statuses

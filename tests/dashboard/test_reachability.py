@@ -32,9 +32,11 @@ from tests.support.clients import login
 from tests.support.connections import direct_connection
 from tests.support.platform import analyst_assessment
 
-# Reached from outside the dashboard's pages: Lever, probes, the OAuth redirect, emailed links.
+# Reached from outside the dashboard's pages: Lever, probes, the OAuth redirect, emailed links, bookmarks.
 EXCEPTED = {"static", "core.favicon", "core.healthz", "observability.readyz", "observability.metrics",
-            "webhooks.receive", "accounts.login", "accounts.set_password", "lever_connect.callback"}
+            "webhooks.receive", "accounts.login", "accounts.set_password", "lever_connect.callback",
+            # the former People pages: 301s to the candidates list and page, for bookmarks and emails sent
+            "attempts.candidates", "attempts.candidate"}
 EXCEPTED_PREFIXES = ("take.",)
 MAX_PAGES = 600  # a bound on the crawl; the seeded site has far fewer distinct pages
 MAX_URLS_PER_ENDPOINT = 6  # enough to open each kind of row; filters and pages repeat themselves

@@ -45,7 +45,7 @@ def test_create_attempt_sets_deadline_token_and_pending_parts(org, build_assessm
     assert recorded_events == [("attempt_invited", {"attempt_id": attempt.id, "organisation_id": org.id,
                                                      "actor": None})]
     assert services.attempt_link(attempt) == f"http://127.0.0.1:5000/a/{attempt.token}"
-    assert services.candidate_profile_link(candidate) == f"http://127.0.0.1:5000/people/{candidate.id}"
+    assert services.candidate_profile_link(candidate) == f"http://127.0.0.1:5000/lever/candidates/{candidate.id}"
 
 
 def test_cannot_invite_to_draft_or_other_organisation(org, make_org, build_assessment):

@@ -190,7 +190,7 @@ def test_in_progress_pages_show_the_clock_and_the_parts(client, make_user, org, 
     page = client.get(f"/a/{attempt.token}").get_data(as_text=True)
     assert "Time left" in page and "To do" in page and "Finish the assessment now" in page
     login(client, make_user("admin", org=org))
-    staff = client.get(f"/people/{attempt.candidate_id}").get_data(as_text=True)
+    staff = client.get(f"/lever/candidates/{attempt.candidate_id}").get_data(as_text=True)
     assert "In progress" in staff and "Time ends" in staff and "Grant extra time" in staff
 
 

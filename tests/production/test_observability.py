@@ -44,7 +44,7 @@ def test_pages_are_never_cached_but_static_files_may_be(app, owner, owner_client
     candidate = attempts.find_or_create_candidate(org_id, "cache@example.com", "Cache")
     attempt = attempts.create_attempt(org_id, candidate.id, assessment.id)
     db.session.commit()
-    for url in ("/lever/", "/settings", "/outbox", "/people/", f"/people/{candidate.id}"):
+    for url in ("/lever/", "/settings", "/outbox", "/lever/candidates", f"/lever/candidates/{candidate.id}"):
         assert owner_client.get(url).headers["Cache-Control"] == "no-store", url
     anonymous = app.test_client()
     for url in (f"/a/{attempt.token}", "/login", "/a/unknown-token"):

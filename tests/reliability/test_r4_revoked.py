@@ -56,7 +56,7 @@ def test_revoked_refresh_token_pauses_work_until_reconnected(world):
 
     card = world.client.get("/settings").get_data(as_text=True)
     assert "Reconnect needed" in card and "Work waiting for Lever is kept" in card
-    banner = world.client.get("/people/").get_data(as_text=True)
+    banner = world.client.get("/lever/candidates").get_data(as_text=True)
     assert 'class="banner bad"' in banner and "Lever needs to be reconnected" in banner
     overview = world.client.get("/lever/").get_data(as_text=True)
     assert "Reconnect needed" in overview
@@ -64,7 +64,7 @@ def test_revoked_refresh_token_pauses_work_until_reconnected(world):
     resp = connect(world.client, world.lever)  # the owner reconnects through Lever's consent page
     assert resp.status_code == 302
     assert _connection().status == "connected"
-    assert "Lever needs to be reconnected" not in world.client.get("/people/").get_data(as_text=True)
+    assert "Lever needs to be reconnected" not in world.client.get("/lever/candidates").get_data(as_text=True)
     world.drain()
 
     assert _states(InboxDelivery) == {"done": 1 + CANDIDATES}

@@ -75,10 +75,10 @@ def test_old_cookie_is_dead_after_deactivation_and_stays_dead_after_reactivation
     colleague = app.test_client()
     login(colleague, recruiter)
     cookie = _session_cookie(colleague)
-    assert colleague.get("/people/").status_code == 200
+    assert colleague.get("/lever/candidates").status_code == 200
     login(client, owner)
     assert client.post(f"/settings/users/{recruiter.id}/deactivate").status_code == 302
-    assert colleague.get("/people/").status_code == 302
+    assert colleague.get("/lever/candidates").status_code == 302
     assert _replay(app, cookie).status_code == 302
     assert client.post(f"/settings/users/{recruiter.id}/reactivate").status_code == 302
     assert _replay(app, cookie).status_code == 302  # the old session token was rotated

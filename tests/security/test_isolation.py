@@ -145,7 +145,7 @@ def test_huge_or_malformed_numbers_in_query_strings_are_a_clear_400(app, client,
             for value in (*HUGE, "-1", "abc"):
                 resp = client.get(f"{base}?{name}={value}")
                 assert resp.status_code < 500, f"GET {base}?{name}={value} answered {resp.status_code}"
-    for path in ("/outbox", "/lever/candidates"):
+    for path in ("/outbox",):
         for value in HUGE:
             resp = client.get(f"{path}?page={value}")
             assert resp.status_code == 400 and "page must be a whole number" in resp.get_data(as_text=True)

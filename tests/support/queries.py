@@ -31,3 +31,6 @@ def count_statements():
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+statements = count_statements  # the name the candidates-list tests use

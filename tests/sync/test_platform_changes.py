@@ -192,7 +192,7 @@ def test_totals_beyond_the_caps_are_refused_with_a_clear_message_and_change_noth
     assert attempt.extra_minutes == 120
     assert len(_history(attempt)) == lines + 2  # the two changes that went through, nothing for the refusals
     assert db.session.scalar(select(func.count(Effect.id))) == effects
-    page = world.client.get(f"/people/{attempt.candidate_id}").get_data(as_text=True)
+    page = world.client.get(f"/lever/candidates/{attempt.candidate_id}").get_data(as_text=True)
     assert "60 minutes left." in page and "no more days can be added." in page
 
 
@@ -214,7 +214,7 @@ def test_a_candidate_mid_test_keeps_the_time_limit_and_pass_mark_they_started_wi
     # where the edited 90 would make it a no hire.
     finish_and_evaluate(attempt, 10, find_user_by_email("admin@acme.example").id)
     world.drain()
-    profile = world.client.get(f"/people/{attempt.candidate_id}").get_data(as_text=True)
+    profile = world.client.get(f"/lever/candidates/{attempt.candidate_id}").get_data(as_text=True)
     assert "4 - Strong Hire" in profile and "passing score 60%" in profile
     [form] = world.feedback(opp_id)
     assert (field(form, "Rating"), field(form, "Pass mark")) == ("4 - Strong Hire", "60%")

@@ -46,8 +46,6 @@ def test_one_attempt_one_number_on_pages_in_the_email_and_in_lever(world, smtp_s
     assert shown == "47.5%"  # (75 + 20) / 2: a half that rounding to whole numbers would hide
 
     pages = {
-        "people list": "/people/?q=edsger",
-        "people page": f"/people/{attempt.candidate_id}",
         "candidates list": "/lever/candidates?q=edsger",
         "candidate page": f"/lever/candidates/{attempt.candidate_id}",
         "evaluate page": f"/people/attempts/{attempt.id}/evaluate",

@@ -88,7 +88,7 @@ def lever_banner():
     """The connection needing attention, for owners/admins (None otherwise)."""
     if not (current_user and current_user.is_authenticated and current_user.has_role("admin")):
         return None
-    conn = svc.get_connection(current_user.organisation_id)
+    conn = svc.layout_connection(current_user.organisation_id)
     return conn if conn is not None and conn.status == "reconnect_needed" else None
 
 
@@ -96,7 +96,7 @@ def lever_missing_features() -> list:
     """The features a connected organisation lacks Lever's permission for, for owners/admins."""
     if not (current_user and current_user.is_authenticated and current_user.has_role("admin")):
         return []
-    return scopes.missing_features(svc.get_connection(current_user.organisation_id))
+    return scopes.missing_features(svc.layout_connection(current_user.organisation_id))
 
 
 @bp.app_context_processor

@@ -13,6 +13,7 @@ from datetime import timedelta
 from flask import current_app, has_request_context, request
 from sqlalchemy import inspect, select
 
+from dashboard.accounts.models import Organisation
 from dashboard.core.boundary import DomainError
 from dashboard.core.clock import utcnow
 from dashboard.extensions import db
@@ -64,6 +65,34 @@ def get_connection(organisation_id: int) -> LeverConnection | None:
 
 
 _REQUEST_KEY = "dashboard.lever_connections"
+
+
+_UNREAD = object()
+_LAYOUT_KEY = "dashboard.layout"  # in the request's environ: per request even when tests share an app context
+
+
+def layout_connection(organisation_id: int) -> LeverConnection | None:
+    """The connection as the page layout shows it (banners): read once per request."""
+    held = request.environ.get(_LAYOUT_KEY, {}) if has_request_context() else {}
+    if held.get("organisation_id") != organisation_id:
+        held = {"organisation_id": organisation_id, "connection": get_connection(organisation_id)}
+        if has_request_context():
+            request.environ[_LAYOUT_KEY] = held
+    return held["connection"]
+
+
+def read_layout(organisation_id: int) -> None:
+    """Read the organisation (the header names it) and its connection (the banners) in one query, ahead
+    of the layout: both are held for the rest of the request (the session's identity map keeps objects
+    only weakly, and the organisation is then found there instead of being read again)."""
+    row = db.session.execute(select(Organisation, LeverConnection).outerjoin(
+        LeverConnection, LeverConnection.organisation_id == Organisation.id).where(
+        Organisation.id == organisation_id)).first()
+    if row is not None and has_request_context():
+        request.environ[_LAYOUT_KEY] = {"organisation_id": organisation_id, "organisation": row[0],
+                                        "connection": row[1]}
+        if row[1] is not None:  # the page's own get_connection() finds it too
+            request.environ.setdefault(_REQUEST_KEY, {})[organisation_id] = row[1]
 
 
 def _record(conn: LeverConnection, kind: str, detail: str = "", user_id: int | None = None) -> None:

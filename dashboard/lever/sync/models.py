@@ -13,6 +13,7 @@ from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, String, Te
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dashboard.core.clock import utcnow
+from dashboard.core.search import keep_search_text
 from dashboard.extensions import db
 
 TS = DateTime(timezone=True)
@@ -103,6 +104,11 @@ class LeverOpportunity(db.Model):
     status_written: Mapped[str | None] = mapped_column(String(32), nullable=True)
     status_written_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
     last_checked_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    # Name and email, lower-cased without accents (`dashboard.core.search`): what the list searches.
+    search_text: Mapped[str] = mapped_column(String(560), default="", server_default="")
+
+
+keep_search_text(LeverOpportunity, "name", "email")
 
 
 class Invitation(db.Model):

@@ -231,7 +231,7 @@ def invite(connection, opp: LeverOpportunity, assessment_id: int, trigger: str) 
     attempt = reusable_attempt(candidate.id, assessment_id, connection.reuse_days or 180)
     reused = attempt is not None
     if attempt is None:
-        attempt = attempts.create_attempt(opp.organisation_id, candidate.id, assessment_id)
+        attempt = attempts.create_attempt(opp.organisation_id, candidate.id, assessment_id, source="lever")
     invitation = Invitation(organisation_id=opp.organisation_id, opportunity_id=opp.id,
                             assessment_id=assessment_id, attempt_id=attempt.id, reused=reused,
                             trigger=trigger[:200], stage_lever_id=opp.stage_lever_id)

@@ -6,19 +6,20 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from dashboard.attempts.controls import attempt_controls
 from dashboard.attempts.models import Candidate
 from dashboard.core.auth import get_scoped_or_404, role_required, safe_next
 from dashboard.core.boundary import act, attempt
 from dashboard.core.htmx import partial_or_page
-from dashboard.core.params import MAX_ID, int_arg, page_arg
-from dashboard.lever.connection.services import get_connection
+from dashboard.core.params import MAX_ID, int_arg
+from dashboard.lever.connection.services import get_connection, read_layout
 from dashboard.lever.sync import catalog, reasons
 from dashboard.lever.sync import services as sync_services
 from dashboard.lever.sync.models import Effect, InboxDelivery, LeverOpportunity
 from dashboard.lever.sync.performers import LABELS as EFFECT_LABELS
 from dashboard.lever.views import activity as activity_model
 from dashboard.lever.views import attention as attention_model
-from dashboard.lever.views import linked_jobs, read_models
+from dashboard.lever.views import candidate_list, linked_jobs, options, read_models
 from dashboard.lever.views import overview as ov
 
 bp = Blueprint("lever", __name__, url_prefix="/lever")
@@ -98,28 +99,25 @@ def jobs():
 @bp.route("/candidates")
 @role_required("recruiter")
 def candidates():
-    """Search, filter, sort and page through every applicant the integration has seen."""
-    args = request.args
-    page = page_arg()
-    assessment_id = int_arg("assessment", None, high=MAX_ID)
-    sync = args.get("sync", "") if args.get("sync", "") in ("", *read_models.SYNC_STATES) else ""
-    reason = args.get("reason", "") if args.get("reason", "") in reasons.LABELS else ""
+    """The one candidates list: search inside names and emails, filters kept in the URL, pages by key."""
     org_id = current_user.organisation_id
-    jobs = read_models.job_titles(org_id)  # read once: the filter menus and the rows' names
-    assessments = read_models.assessment_names(org_id)
-    result = read_models.candidate_rows(
-        org_id, q=args.get("q", "")[:200], posting=args.get("job", "")[:64],
-        assessment_id=assessment_id, status=args.get("status", "")[:20], sync=sync, reason=reason,
-        sort=args.get("sort", "recent"), page=page, jobs=jobs, assessments=assessments)
-    return partial_or_page("lever/_candidate_rows.html", "lever/candidates.html", result=result, args=args,
+    read_layout(org_id)
+    jobs, assessments = options.job_titles(org_id), options.assessment_names(org_id)
+    int_arg("assessment", None, high=MAX_ID)  # a malformed number is a clear 400
+    filters = candidate_list.filters_from(request.args, jobs, assessments)
+    result = candidate_list.page(org_id, filters, request.args.get("after") or None)
+    return partial_or_page("lever/_candidate_rows.html", "lever/candidates.html", result=result, filters=filters,
+                           jobs=jobs, assessment_names=assessments,
                            postings=sorted(jobs.items(), key=lambda item: item[1]), reason_labels=reasons.LABELS,
-                           assessments=sorted(((i, n) for i, (n, _) in assessments.items()), key=lambda a: a[1]))
+                           assessments=sorted(((i, n) for i, (n, _) in assessments.items()), key=lambda a: a[1]),
+                           statuses=candidate_list.STATUSES)
 
 
 @bp.route("/candidates/<int:candidate_id>")
 @role_required("recruiter")
 def candidate(candidate_id: int):
-    """One candidate: attempts, scores by part, open outbox items and the sync history timeline."""
+    """One candidate: each attempt with its scores and controls, the Lever applications, open outbox
+    items and the sync history."""
     cand = get_scoped_or_404(Candidate, candidate_id, current_user.organisation_id)
     org_id = current_user.organisation_id
     opportunities = read_models.opportunities_for_candidate(org_id, cand.id)
@@ -132,6 +130,7 @@ def candidate(candidate_id: int):
                                                      opportunity_ids=[o.id for o in opportunities]),
         "poll_url": url_for("lever.candidate", candidate_id=cand.id),
         "resync_url": url_for("lever.resync", candidate_id=cand.id),
+        **attempt_controls(),
     }
     return partial_or_page("lever/_candidate_sync.html", "lever/candidate.html", **context)
 
@@ -143,7 +142,7 @@ def applicant(opportunity_id: int):
     opp = get_scoped_or_404(LeverOpportunity, opportunity_id, current_user.organisation_id)
     org_id = current_user.organisation_id
     context = {"opp": opp, "opportunities": [opp], "effects": read_models.effects_for_opportunity(org_id, opp.id),
-               "job": read_models.job_titles(org_id).get(opp.posting_lever_id or ""),
+               "job": options.job_titles(org_id).get(opp.posting_lever_id or ""),
                "stage": read_models.stage_name(opp.connection_id, opp.stage_lever_id),
                "history": read_models.history_for_opportunity(org_id, opp.id),
                "reason_labels": reasons.LABELS, "unknown_reason": reasons.UNKNOWN,
@@ -205,7 +204,7 @@ def activity():
     state = {"pending": "waiting"}.get(state, state)
     state = state if state in activity_model.STATES else ""
     org_id = current_user.organisation_id
-    titles = read_models.job_titles(org_id)
+    titles = options.job_titles(org_id)
     job = args.get("job", "")[:64] if args.get("job", "") in titles else ""
     routine = args.get("routine") == "1"
     runs, folded = activity_model.runs(org_id, routine=routine) if kind in ("", "scheduler") and not job else ([], 0)
