@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from contextlib import contextmanager
 from email import message_from_bytes, policy
 
 import pytest
@@ -41,6 +43,23 @@ def _serve(handler):
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     return controller
+
+
+@contextmanager
+def smtp_sink():
+    """A real SMTP server on a free local port, for processes started by the test: yields
+    (recorder, port)."""
+    handler = Recorder()
+    controller = _serve(handler)
+    try:
+        yield handler, controller.port
+    finally:
+        controller.stop()
+
+
+def invitations_received(recorder: Recorder) -> Counter:
+    """How many invitation emails the server received, per recipient."""
+    return Counter(str(m["To"]) for m in recorder.messages if str(m["Subject"]).startswith("Your invitation:"))
 
 
 @pytest.fixture
