@@ -40,6 +40,7 @@ pytestmark = pytest.mark.own_postgres
 
 PROD_CANDIDATES = int(os.environ.get("PROD_CANDIDATES", "500"))
 R3_CANDIDATES = int(os.environ.get("R3_CANDIDATES", "500"))
+R3_SMTP_QUIT_DELAY = float(os.environ.get("R3_SMTP_QUIT_DELAY", "0.1"))
 R3_PROGRESSING = int(os.environ.get("R3_PROGRESSING", "60"))  # candidates who start, submit and are evaluated
 
 
@@ -100,6 +101,11 @@ def _person_decides(sink, organisation_id: int, user_id: int) -> int:
             sync_services.retry_effect(organisation_id, effect.id, user_id)
     db.session.commit()
     return len(undecided)
+
+
+def _done_effects() -> int:
+    db.session.rollback()
+    return db.session.scalar(select(func.count(Effect.id)).where(Effect.state == "done")) or 0
 
 
 def _live_forms(opp: dict) -> Counter:
@@ -220,22 +226,30 @@ def test_r3_workers_killed_at_random_points(pg_app, prod_env, sandbox, tmp_path)
     rng = random.Random(7)
     progressing = min(R3_CANDIDATES, R3_PROGRESSING)
     steps = 0
-    with smtp_sink() as (sink, smtp_port):
+    # Each worker waits a moment after the server took its email, before it can commit: kills land in
+    # that window too (an email sent, not yet recorded), where a second email would come from.
+    with smtp_sink(quit_delay=R3_SMTP_QUIT_DELAY) as (sink, smtp_port):
         env = _lever_env(prod_env, sandbox, smtp_port)
         env.update(LEVER_PACE_RATE="1000", LEVER_PACE_BURST="1000")
         workers = [subprocess.Popen(argv, env=env, cwd=str(ROOT), stdout=log, stderr=subprocess.STDOUT)
                    for _ in range(2)]
         try:
-            for _ in range(20):
-                deadline = time.monotonic() + rng.uniform(0.5, 2.0)
-                while time.monotonic() < deadline:  # candidates move on while the workers run
-                    db.session.rollback()
+            started = time.monotonic()
+            while not sink.messages and time.monotonic() < started + 60:  # the run is under way
+                time.sleep(0.05)
+            for _ in range(20):  # a kill once the workers did something since the last one, a moment later
+                before, moved_at, pause = _done_effects(), None, rng.uniform(0.2, 1.0)
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline and (moved_at is None or time.monotonic() < moved_at + pause):
+                    db.session.rollback()  # candidates move on while the workers run
                     got_link = invitations_received(sink)  # a candidate starts from the link in the email
                     live = [a for a in db.session.scalars(select(Attempt).order_by(Attempt.id).limit(progressing))
                             if got_link[a.candidate.email]]
                     if not live or not any([advance(a, evaluator.id) for a in rng.sample(live, min(5, len(live)))]):
-                        time.sleep(0.1)
+                        time.sleep(0.05)
                     steps += 1
+                    if moved_at is None and _done_effects() > before:
+                        moved_at = time.monotonic()
                 victim = rng.randrange(len(workers))
                 workers[victim].kill()
                 workers[victim].wait()
