@@ -6,7 +6,7 @@ PORT ?= 5000
 SANDBOX_PORT ?= 5001
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint bench serve venv venv-dev browser clean reset-demo
+.PHONY: run test lint bench fuzz serve venv venv-dev browser clean reset-demo
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -50,6 +50,12 @@ test: venv-dev browser
 browser:
 	@command -v chromium >/dev/null 2>&1 || { echo "== installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+## make fuzz: the pipeline state machine and the webhook fuzzers with random seeds for FUZZ_MINUTES
+## (default 10); prints the seed of any failure. `make test` runs them derandomized.
+FUZZ_MINUTES ?= 10
+fuzz: venv-dev
+	FUZZ_MINUTES=$(FUZZ_MINUTES) $(BIN)/python -m tests.fuzz
 
 lint: venv-dev
 	$(BIN)/ruff check .

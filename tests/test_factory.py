@@ -6,9 +6,20 @@ from dashboard import create_app
 from dashboard.config import TestConfig
 
 
-def test_factory_uses_given_config(app):
-    assert app.config["TESTING"] is True
-    assert app.config["SQLALCHEMY_DATABASE_URI"]
+def test_factory_collects_every_feature_job_with_intervals_from_the_config(tmp_path):
+    """The registry the scheduler and worker read is built by the factory from the features, and
+    each job's interval comes from the configuration passed in."""
+    from dashboard.jobs.registry import intervals, registry
+
+    app = create_app({**{k: v for k, v in vars(TestConfig).items() if k.isupper()},
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}",
+                      "SCHEDULE_OPPORTUNITIES_SECONDS": 123})
+    with app.app_context():
+        jobs = {spec.id for spec in registry().jobs}
+        assert {"postings", "opportunities", "tokens", "inbox", "outbox"} <= jobs
+        assert [source.name for source in registry().work] == ["lever-inbox", "lever-effects", "mail"]
+        assert intervals()["opportunities"].total_seconds() == 123
+        assert intervals()["postings"].total_seconds() == 300  # the default when nothing is configured
 
 
 def test_healthz(client):

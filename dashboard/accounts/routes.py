@@ -4,7 +4,7 @@ reached from an emailed link."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from dashboard.accounts import services
 from dashboard.accounts.forms import ChangeRoleForm, InviteUserForm, LoginForm, SetPasswordForm
@@ -35,7 +35,7 @@ def login():
 
 
 @bp.route("/logout", methods=["POST"])
-@login_required
+@role_required("recruiter")  # every signed-in user
 def logout():
     """End this session everywhere: the session token rotates, copied cookies stop working."""
     current_user.end_sessions()

@@ -4,7 +4,9 @@
     request without a CSRF token with 400 and changes nothing;
 (b) anonymous users are sent to /login everywhere except the public routes; the candidate's
     `/a/<token>` pages answer 404 for an unknown token, webhooks 401/404 for an unknown address;
-(c) every view with `required_role` answers 403 to each role below it, changing nothing.
+(c) every view with `required_role` answers 403 to each role below it, changing nothing;
+(d) every endpoint declares its role except those in PUBLIC_ENDPOINTS (a view with `@login_required`
+    alone fails), and (a)-(c) reach every endpoint.
 """
 
 from __future__ import annotations
@@ -23,6 +25,15 @@ from tests.support.routes import build_url, collection_app
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 TESTED_METHODS = ("GET", *STATE_CHANGING)
 PUBLIC_PREFIXES = ("/login", "/favicon.ico", "/healthz", "/readyz", "/metrics", "/static", "/set-password/")
+
+
+# Endpoints anyone may reach: no role is declared, on purpose. Everything else declares one.
+PUBLIC_ENDPOINTS = frozenset({
+    "static", "core.index", "core.healthz", "core.favicon", "observability.metrics", "observability.readyz",
+    "accounts.login", "accounts.set_password", "take.landing", "take.start", "take.part", "take.finish",
+    "webhooks.receive",
+})
+LOWEST_ROLE = min(ROLE_RANK, key=ROLE_RANK.get)
 
 
 def _cases(app) -> list[tuple[str, str, str]]:
@@ -95,6 +106,30 @@ def users(make_org):
 def test_the_matrix_covers_the_running_app(app):
     assert _cases(app) == CASES
     assert CSRF_CASES, "no state-changing routes found"
+
+
+def _required_role(app, endpoint: str) -> str | None:
+    role = getattr(app.view_functions[endpoint], "required_role", None)
+    return role if role in ROLE_RANK else None
+
+
+def test_every_endpoint_declares_its_role_unless_public(app):
+    undeclared = sorted(e for e in app.view_functions if e not in PUBLIC_ENDPOINTS and not _required_role(app, e))
+    assert not undeclared, f"endpoints with no declared role (use role_required): {undeclared}"
+    assert set(app.view_functions) >= PUBLIC_ENDPOINTS, "PUBLIC_ENDPOINTS names an endpoint that no longer exists"
+    assert not [e for e in PUBLIC_ENDPOINTS if _required_role(app, e)], "a public endpoint declares a role"
+
+
+def test_the_role_matrix_reaches_every_endpoint(app):
+    """Each endpoint with a role is tried by every role below it (c), or, when the lowest role is
+    enough, by anonymous users (b); state-changing ones without a CSRF token (a)."""
+    by_roles = {endpoint for _, _, endpoint, _ in ROLE_CASES}
+    by_anonymous = {endpoint for _, _, endpoint in ANON_CASES}
+    missed = sorted(e for e in app.view_functions if _required_role(app, e) and (
+        e not in by_anonymous or (_required_role(app, e) != LOWEST_ROLE and e not in by_roles)))
+    assert not missed, missed
+    writes = {endpoint for rule, method, endpoint in CASES if method in STATE_CHANGING and not _is_webhook(rule)}
+    assert writes == {endpoint for _, _, endpoint in CSRF_CASES}
 
 
 @pytest.mark.parametrize("rule,method,endpoint", CSRF_CASES, ids=_ids(CSRF_CASES))

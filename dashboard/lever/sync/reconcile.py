@@ -33,7 +33,11 @@ def connected_connections() -> list[tuple[int, int]]:
 
 
 def _client(connection: LeverConnection, counter: CallCounter | None):
+    """The connection's client with a usable token. A refresh writes the connection in a session of its
+    own: it happens here, before the job writes anything (on SQLite a write in progress would make the
+    refresh wait on it and fail)."""
     client = client_for(connection)
+    client.token_source.access_token()
     return counter.attach(client) if counter is not None else client
 
 
