@@ -294,7 +294,9 @@ def invitation_delivered(attempt_id: int) -> bool:
     """True once the attempt's invitation email was accepted by the mail server (or stored for the
     Outbox page, when no mail server is configured)."""
     message = db.session.scalar(select(MailMessage).where(MailMessage.idempotency_key == f"invitation:{attempt_id}"))
-    return message is not None and message.status in ("sent", "stored")
+    if message is None:
+        return False
+    return message.status == "sent" or (message.status == "stored" and message.transport == "outbox")
 
 
 def queue_invitation(attempt_id: int, *, actor: Actor, resend: bool = False) -> MailMessage:

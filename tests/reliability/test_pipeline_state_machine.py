@@ -40,6 +40,7 @@ from dashboard.assessments.rating import rating_for
 from dashboard.attempts import services as attempts
 from dashboard.attempts.models import Attempt
 from dashboard.core.clock import utcnow
+from dashboard.core.scores import format_score
 from dashboard.extensions import db
 from dashboard.jobs.runs import run_job
 from dashboard.lever.api.client import LeverClient
@@ -117,7 +118,7 @@ def expected_parts(attempt: Attempt) -> str:
                                    .order_by(Part.position)):
         ps = scores.get(part.id)
         if ps is not None and ps.state == "scored" and ps.score is not None:
-            lines.append(f"{part.name}: {ps.score:.0f}%")
+            lines.append(f"{part.name}: {format_score(ps.score)}")
         elif ps is not None and ps.state == "awaiting_evaluation":
             lines.append(f"{part.name}: awaiting evaluation")
         else:
@@ -520,7 +521,7 @@ class Pipeline(RuleBasedStateMachine):
                 if attempt.evaluation_state == "final":  # the rating comes only with the final score
                     passing = attempt.assessment.passing_score
                     assert values["Rating"] == rating_for(passing, attempt.final_score).label
-                    assert values["Final score"] == f"{attempt.final_score:.0f}%"
+                    assert values["Final score"] == format_score(attempt.final_score)
                     assert values["Score status"] == "Final"
                 else:
                     assert values["Rating"] is None and values["Final score"].startswith("Not final")

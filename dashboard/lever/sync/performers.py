@@ -196,9 +196,11 @@ def recover_stale(effect: Effect) -> None:
         outbox.mark_retry(effect, "worker stopped while performing; checking Lever before retrying",
                           delay=settle_delay(), outcome_unknown=True)
         return
-    sent = db.session.scalar(select(MailMessage.id).where(
-        MailMessage.idempotency_key == f"invitation:{effect.attempt_id}")) is not None
-    if sent:
+    message = db.session.scalar(select(MailMessage).where(
+        MailMessage.idempotency_key == f"invitation:{effect.attempt_id}"))
+    # A row still "stored" for SMTP was recorded but its sending never recorded (SQLite may commit the
+    # row's savepoint on its own): whether it went out is unknown, as when no row was written.
+    if message is not None and not (message.transport == "smtp" and message.status == "stored"):
         outbox.mark_done(effect)
     elif not current_app.config.get("MAIL_SERVER"):
         outbox.mark_retry(effect, "worker stopped before the message was stored; storing it now",
