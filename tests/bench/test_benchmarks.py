@@ -46,6 +46,8 @@ def test_b2_counts_calls_per_step_within_the_minimum(capsys):
     assert set(figures["steps"]) == set(b2_calls.MINIMUM)
     assert figures["account_reads"] == 0
     assert figures["made"] <= figures["minimum"]
+    assert figures["full_lifecycle"] <= 9 and figures["invite_only"] <= 3
+    assert figures["backfill_invited"] == 1 and figures["backfill_per_candidate"] <= 2
 
 
 def test_b3_invites_and_writes_back_every_application(capsys):

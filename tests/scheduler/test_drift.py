@@ -13,7 +13,7 @@ from dashboard.attempts.events import Actor
 from dashboard.core.clock import utcnow
 from dashboard.extensions import db
 from dashboard.jobs.runs import run_job
-from dashboard.lever.sync.models import Effect, LeverOpportunity, SyncEvent
+from dashboard.lever.sync.models import Effect, LeverOpportunity, ReconcileState, SyncEvent
 from tests.support.attempts import attempt_for
 from tests.support.sync import status_tags
 
@@ -29,11 +29,14 @@ def _reconcile(world) -> dict:
 
 
 def _unchanged_in_lever(world, *opp_ids: str) -> None:
-    """Make the listing see these opportunities as already applied at their current version, as if
-    Lever had reported nothing new about them."""
+    """Make the listing miss these opportunities, as if Lever had reported nothing new about them: they
+    are recorded at their current version and the watermark is past their last change."""
     for opp_id in opp_ids:
         row = db.session.scalar(select(LeverOpportunity).where(LeverOpportunity.lever_id == opp_id))
         row.lever_updated_at = world.opportunity(opp_id)["updatedAt"]
+    world.app.config["RECONCILE_OVERLAP_SECONDS"] = 0
+    for state in db.session.scalars(select(ReconcileState)):
+        state.watermark_ms = int((utcnow() + timedelta(hours=1)).timestamp() * 1000)
     db.session.commit()
 
 
@@ -99,3 +102,23 @@ def test_a_platform_change_whose_write_was_lost_reaches_lever_without_reading_it
     assert changes["drift_local"] == 1 and changes["drift_reread"] == 0
     assert status_tags(world.opportunity(opp_id)) == set()
     assert _reconcile(world)["drift_local"] == 0
+
+
+def test_an_opportunity_the_listing_showed_is_compared_as_listed_and_not_read_again(world):
+    opp_id = world.apply("Data Analyst", "Lena Listed", "lenalisted@example.com")["id"]
+    calm_id = world.apply("Data Analyst", "Carl Calm", "carlcalm@example.com")["id"]
+    world.step(2)
+    _reconcile(world)
+    _remove_by_hand(world, opp_id, INVITED)
+    for lever_id in (opp_id, calm_id):  # the overlap window lists both again at a version already applied
+        row = db.session.scalar(select(LeverOpportunity).where(LeverOpportunity.lever_id == lever_id))
+        row.lever_updated_at = world.opportunity(lever_id)["updatedAt"]
+        row.last_checked_at = None  # first in line for the drift check's re-reads
+    db.session.commit()
+    before = {lever_id: _reads(world, lever_id) for lever_id in (opp_id, calm_id)}
+    changes = _reconcile(world)
+    assert changes["applied"] == 0 and changes["listed"] >= 2
+    assert changes["repairs"] == 1 and changes["drift_reread"] == 0
+    assert {lever_id: _reads(world, lever_id) for lever_id in (opp_id, calm_id)} == before  # data in hand
+    assert status_tags(world.opportunity(opp_id)) == {INVITED}
+    assert status_tags(world.opportunity(calm_id)) == {INVITED}

@@ -62,6 +62,19 @@ def claim(effect_id: int, worker_id: str) -> bool:
     return result.rowcount == 1
 
 
+def earlier_try_may_have_landed(effect: Effect) -> bool:
+    """Whether an earlier try of this write may have reached Lever: this row was tried before (its claim
+    counts attempts) or lost an answer, or another row for the same target (kind, opportunity,
+    attempt) was claimed and did not finish. Only then must a create look for what it may have made."""
+    if effect.attempts > 1 or effect.outcome_unknown:
+        return True
+    target = (Effect.kind == effect.kind, Effect.opportunity_id == effect.opportunity_id,
+              Effect.attempt_id == effect.attempt_id if effect.attempt_id is not None
+              else Effect.attempt_id.is_(None))
+    return db.session.scalar(select(Effect.id).where(
+        *target, Effect.id != effect.id, Effect.attempts > 0, Effect.state != "done").limit(1)) is not None
+
+
 def mark_done(effect: Effect) -> None:
     """The effect happened."""
     effect.state = "done"
