@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import b1_webhooks, b2_calls, b3_burst, b6_memory
+from bench import b1_webhooks, b2_calls, b3_burst, b6_memory, b9_backlog
 from bench.__main__ import scripts
 from bench.common import percentile, print_table, spread
 from bench.loadgen import bodies
@@ -72,3 +72,10 @@ def test_b6_reports_the_peak_memory_of_each_web_worker(capsys):
     out = capsys.readouterr().out
     assert "B6: peak resident memory" in out
     assert len(figures["b1_worker_peaks_mb"]) == 2 and all(mb > 10 for mb in figures["b1_worker_peaks_mb"])
+
+
+def test_b9_invites_the_new_applicant_and_folds_the_backlog(capsys):
+    figures = b9_backlog.main(["--changes", "40", "--opportunities", "4"])
+    assert "B9: 40 queued stage changes" in capsys.readouterr().out
+    assert figures["lag"] is not None and figures["left"] == 0
+    assert figures["reads"] < 40  # folded: far fewer reads than deliveries
