@@ -173,7 +173,7 @@ def test_pagination_over_250_opportunities(sandbox, demo, client_for):
 
 
 def test_burst_of_60_calls_is_paced_under_the_limit(sandbox, demo, client_for):
-    client = client_for()  # default pacer: 8/s, burst 16, against the sandbox's 10/s, burst 20
+    client = client_for()  # default pacer: Lever's own 10/s, burst 20, against the sandbox's 10/s, burst 20
     posting = demo["postings"]["Data Analyst"]
     errors: list[Exception] = []
 
