@@ -55,12 +55,15 @@ class Lifecycle:
         self.counts: dict[str, list[int]] = {}
         self.kinds: dict[str, Counter] = {}
         self.account_reads = 0
+        self.rate_limited = 0
 
     def step(self, name: str, action) -> None:
         self.sandbox.clear_calls()
         action()
         drain(idle_limit=10)
         calls = [c for c in self.sandbox.calls() if c["path"].startswith("/v1")]
+        self.rate_limited += sum(1 for c in calls if c["status"] == 429)
+        calls = [c for c in calls if c["status"] != 429]  # refused by the limit, then retried: shown apart
         self.account_reads += sum(1 for c in calls if c["method"] == "GET" and c["path"].split("?")[0]
                                   in ACCOUNT_READS)
         self.counts.setdefault(name, []).append(len(calls))
@@ -222,11 +225,13 @@ def _report(life: Lifecycle, setup_calls: Counter, size: int, backfill: dict) ->
         ("account setup calls (once per account)", sum(setup_calls.values()),
          ", ".join(f"{k} ×{v}" for k, v in sorted(setup_calls.items()))),
         ("repeated account reads during lifecycles", life.account_reads, "0"),
+        ("429 answers during lifecycles (retried; not counted above)", life.rate_limited, "0"),
         ("calls made / minimum, all lifecycles", f"{total_made} / {total_min} = {ratio:.2f}×",
          f"≤ 1.00× ({verdict(ratio <= 1.0 and life.account_reads == 0)})"),
     ])
     return {"made": total_made, "minimum": total_min, "ratio": ratio, "account_reads": life.account_reads,
             "steps": {k: list(v) for k, v in life.counts.items()}, "full_lifecycle": full,
+            "rate_limited": life.rate_limited,
             "invite_only": invite_only, "reused": reused, "backfill_per_candidate": per_backfilled,
             "backfill_invited": backfill["invited"], "backfill_pages": backfill["pages"]}
 

@@ -73,12 +73,12 @@ def run(changes: int = 1300, opportunities: int = 10) -> dict:
             sandbox.clear_calls()
             queue_delivery(connection, "applicationCreated", new["id"])
             db.session.commit()
-            began = time.monotonic()
+            began = time.time()
             worker = BackgroundWorker(app)
             invited_at = sink.wait_for(NEW_EMAIL, 300)
-            while not settled() and time.monotonic() - began < 900:
+            while not settled() and time.time() - began < 900:
                 time.sleep(0.2)
-            cleared = time.monotonic() - began
+            cleared = time.time() - began
             worker.stop()
             worker = None
             left = db.session.scalar(select(func.count(InboxDelivery.id)).where(InboxDelivery.state != "done"))

@@ -65,6 +65,13 @@ def verdict(ok: bool) -> str:
     return "meets" if ok else "MISSES"
 
 
+def call_kind(call: dict) -> str:
+    """`METHOD path` of a sandbox call log entry with ids folded, e.g. `POST opportunities/:id/addTags`."""
+    parts = call["path"].split("?")[0].split("/")
+    folded = [":id" if any(ch.isdigit() for ch in p) and p != "v1" else p for p in parts]
+    return f"{call['method']} {'/'.join(folded).removeprefix('/v1/')}"
+
+
 # ---------------------------------------------------------------- processes
 
 def free_port() -> int:
@@ -147,12 +154,12 @@ class SmtpSink:
     def __init__(self) -> None:
         from aiosmtpd.controller import Controller
 
-        self.received: dict[str, float] = {}  # recipient → time.monotonic() of its first message
+        self.received: dict[str, float] = {}  # recipient → time.time() of its first message
         sink = self
 
         class Handler:
             async def handle_DATA(self, server, session, envelope):
-                now = time.monotonic()
+                now = time.time()
                 for rcpt in envelope.rcpt_tos:
                     sink.received.setdefault(rcpt.lower(), now)
                 return "250 OK"
@@ -167,7 +174,7 @@ class SmtpSink:
                 "MAIL_DEFAULT_SENDER": "assessments@example.com"}
 
     def wait_for(self, address: str, seconds: float) -> float | None:
-        """The monotonic time `address` got its first message, waiting up to `seconds`; None if not."""
+        """When (`time.time()`) `address` got its first message, waiting up to `seconds`; None if not."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if address.lower() in self.received:
@@ -257,15 +264,17 @@ def queue_delivery(connection, event: str, opportunity_id: str, to_stage_id: str
 
 
 class BackgroundWorker:
-    """The real worker loop (`run_forever`) in a thread of this process, as `flask worker` runs it."""
+    """The real worker loop (`run_forever`, its default idle sleep unless given) in a thread of this
+    process, as `flask worker` runs it."""
 
-    def __init__(self, app, idle_sleep: float = 0.05) -> None:
+    def __init__(self, app, idle_sleep: float | None = None) -> None:
         import threading
 
         from dashboard.jobs.worker import run_forever
 
         self.stop_event = threading.Event()
-        self.thread = threading.Thread(target=run_forever, args=(app, self.stop_event, idle_sleep), daemon=True)
+        args = (app, self.stop_event) if idle_sleep is None else (app, self.stop_event, idle_sleep)
+        self.thread = threading.Thread(target=run_forever, args=args, daemon=True)
         self.thread.start()
 
     def stop(self) -> None:

@@ -133,6 +133,7 @@ def reconcile_opportunities(connection_id: int, counter: CallCounter | None = No
                 continue
             before = announced.snapshot(known)
             opp = rules.apply_opportunity(connection, client, data, source="reconcile", posting_hint=posting_hint)
+            opp.last_checked_at = utcnow()  # applied from the listing: the drift check need not read it again
             applied += 1
             _after_apply(connection, before, opp, data, started_ms, tally)
             if had_invitation and not _has_pending_writes(opp):
