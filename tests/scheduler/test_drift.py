@@ -122,3 +122,18 @@ def test_an_opportunity_the_listing_showed_is_compared_as_listed_and_not_read_ag
     assert {lever_id: _reads(world, lever_id) for lever_id in (opp_id, calm_id)} == before  # data in hand
     assert status_tags(world.opportunity(opp_id)) == {INVITED}
     assert status_tags(world.opportunity(calm_id)) == {INVITED}
+
+
+def test_an_opportunity_invited_from_the_listing_is_not_read_again_by_the_same_runs_drift_check(world):
+    from dashboard.lever.connection.clients import client_for
+    from dashboard.lever.sync import drift
+
+    world.sandbox.set_faults(drop_webhooks=True)  # only the listing finds the applicant
+    opp_id = world.apply("Data Analyst", "Nell Listed", "nelllisted@example.com")["id"]
+    started = utcnow()
+    changes = _reconcile(world)  # invites from the listing; the worker then writes everything back
+    assert changes["invited"] == 1
+    before = _reads(world, opp_id)
+    # The drift check of that run, had the writes been done before it: the listed data was compared.
+    assert drift.reread_oldest(world.connection, client_for(world.connection), 20, started) == (0, 0, 0)
+    assert _reads(world, opp_id) == before == 0
