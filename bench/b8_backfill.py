@@ -100,15 +100,15 @@ def run(applicants: int = 10_000) -> dict:
         sink.stop()
         sandbox.stop()
     pages = sum(1 for c in calls if c["method"] == "GET" and c["path"].split("?")[0] == "/v1/opportunities")
-    per_candidate = [c for c in calls if c["path"].startswith("/v1/opportunities/")]
-    kinds = Counter(call_kind(c) for c in calls)
+    per_candidate = [c for c in calls if c["path"].startswith("/v1/opportunities/") and c["status"] != 429]
+    kinds = Counter(call_kind(c) for c in calls if c["status"] != 429)
     figures = {"applicants": applicants, "held": held["listed"], "waiting": waiting, "invited": invited,
                "emails": emails, "delivered": len(sink.received), "lost": lost, "calls": len(calls),
                "pages": pages, "per_candidate": len(per_candidate) / invited if invited else 0.0,
                "catalog": len(calls) - pages - len(per_candidate),
-               "rate_limited": sum(1 for c in calls if c["status"] == 429), "seconds": elapsed,
+               "rate_limited": sum(1 for c in calls if c["status"] == 429), "seconds": elapsed,  # retried
                "bound": len(calls) / LEVER_RATE, "kinds": kinds}
-    figures["ratio"] = elapsed / figures["bound"] if figures["bound"] else 0.0
+    figures["ratio"] = elapsed / figures["bound"] if figures["bound"] else 0.0  # the bound counts every call
     _report(figures)
     return figures
 
@@ -124,7 +124,7 @@ def _report(f: dict) -> None:
                      f"≤ 2 ({verdict(f['per_candidate'] <= 2)})"),
                     ("list pages; the sync runs' catalog reads", f"{f['pages']}; {f['catalog']}",
                      ", ".join(f"{k} ×{v}" for k, v in sorted(f["kinds"].items()))),
-                    ("429 answers", f["rate_limited"], ""),
+                    ("429 answers (retried; not counted per candidate)", f["rate_limited"], ""),
                     ("time", f"{f['seconds']:.1f} s", f"bound {f['bound']:.1f} s (calls ÷ {LEVER_RATE:g}/s)"),
                     ("time / bound", f"{f['ratio']:.3f}×", f"≤ 1.10× ({verdict(f['ratio'] <= 1.10)})"),
                 ])
