@@ -65,6 +65,13 @@ def verdict(ok: bool) -> str:
     return "meets" if ok else "MISSES"
 
 
+def call_kind(call: dict) -> str:
+    """`METHOD path` of a sandbox call log entry with ids folded, e.g. `POST opportunities/:id/addTags`."""
+    parts = call["path"].split("?")[0].split("/")
+    folded = [":id" if any(ch.isdigit() for ch in p) and p != "v1" else p for p in parts]
+    return f"{call['method']} {'/'.join(folded).removeprefix('/v1/')}"
+
+
 # ---------------------------------------------------------------- processes
 
 def free_port() -> int:
@@ -141,6 +148,45 @@ class Sandbox:
         stop_process(self.proc, 5)
 
 
+class SmtpSink:
+    """A real SMTP server (aiosmtpd on a free local port) noting when each recipient's message arrived."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.received: dict[str, float] = {}  # recipient → time.time() of its first message
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                now = time.time()
+                for rcpt in envelope.rcpt_tos:
+                    sink.received.setdefault(rcpt.lower(), now)
+                return "250 OK"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=free_port())
+        self.controller.start()
+        self.port = self.controller.port
+
+    def config(self) -> dict:
+        """Settings that make the dashboard hand its email to this server."""
+        return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": self.port, "MAIL_USE_TLS": False,
+                "MAIL_DEFAULT_SENDER": "assessments@example.com"}
+
+    def wait_for(self, address: str, seconds: float) -> float | None:
+        """When (`time.time()`) `address` got its first message, waiting up to `seconds`; None if not."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if address.lower() in self.received:
+                return self.received[address.lower()]
+            time.sleep(0.01)
+        return self.received.get(address.lower())
+
+    def stop(self) -> None:
+        """Stop the server."""
+        self.controller.stop()
+
+
 def app_config_for(sandbox: Sandbox) -> dict:
     """Settings that point the dashboard's Lever environment at the sandbox."""
     return {"LEVER_ENV": "local", "LEVER_API_URL": sandbox.api_url, "LEVER_AUTHORIZE_URL": sandbox.url + "/authorize",
@@ -215,6 +261,40 @@ def queue_delivery(connection, event: str, opportunity_id: str, to_stage_id: str
     db.session.add(InboxDelivery(organisation_id=connection.organisation_id, connection_id=connection.id,
                                  token=secrets.token_hex(24), event=event, opportunity_lever_id=opportunity_id,
                                  to_stage_id=to_stage_id, triggered_at=int(time.time() * 1000)))
+
+
+class BackgroundWorker:
+    """The real worker loop (`run_forever`, its default idle sleep unless given) in a thread of this
+    process, as `flask worker` runs it."""
+
+    def __init__(self, app, idle_sleep: float | None = None) -> None:
+        import threading
+
+        from dashboard.jobs.worker import run_forever
+
+        self.stop_event = threading.Event()
+        args = (app, self.stop_event) if idle_sleep is None else (app, self.stop_event, idle_sleep)
+        self.thread = threading.Thread(target=run_forever, args=args, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Ask the loop to stop and wait for it."""
+        self.stop_event.set()
+        self.thread.join(30)
+
+
+def settled() -> bool:
+    """True when nothing waits in the inbox or the outbox (inside an app context)."""
+    from sqlalchemy import func, select
+
+    from dashboard.extensions import db
+    from dashboard.lever.sync.models import Effect, InboxDelivery
+
+    left = (db.session.scalar(select(func.count(Effect.id)).where(Effect.state.in_(("pending", "claimed"))))
+            or 0) + (db.session.scalar(select(func.count(InboxDelivery.id)).where(
+                InboxDelivery.state.in_(("pending", "claimed")))) or 0)
+    db.session.commit()
+    return left == 0
 
 
 def drain(max_rounds: int = 100_000, idle_limit: float = 30.0) -> int:

@@ -83,8 +83,9 @@ class BaseConfig:
     LEVER_CLIENT_SECRET = "dashboard-local-secret"
     SANDBOX_PORT = 5001
     RUN_BACKGROUND = False  # worker + scheduler threads inside the web process (make run only)
-    LEVER_PACE_RATE = 8.0  # client-side requests/s per Lever account (Lever allows 10)
-    LEVER_PACE_BURST = 16
+    LEVER_PACE_RATE = 10.0  # client-side requests/s per Lever account: Lever's limit; adapts after a 429
+    LEVER_PACE_RECOVERY_SECONDS = 10.0  # after a 429, from the halved rate back to the full one
+    LEVER_PACE_BURST = 20
     LEVER_PACER = "auto"  # auto: shared through PostgreSQL when the database is PostgreSQL; memory; postgres
     LEVER_READ_TIMEOUT = 20.0
     LEVER_MAX_SLEEP = 8.0
@@ -132,7 +133,8 @@ def load_config() -> dict:
     cfg["MAIL_USE_TLS"] = _env("MAIL_USE_TLS", "0") in ("1", "true", "yes")
     cfg["SANDBOX_PORT"] = _env_number("SANDBOX_PORT", BaseConfig.SANDBOX_PORT)
     cfg["RESULT_REUSE_DAYS"] = _env_number("RESULT_REUSE_DAYS", BaseConfig.RESULT_REUSE_DAYS)
-    for name in ("LEVER_PACE_RATE", "LEVER_READ_TIMEOUT", "LEVER_MAX_SLEEP", "LEVER_OUTCOME_SETTLE_SECONDS"):
+    for name in ("LEVER_PACE_RATE", "LEVER_PACE_RECOVERY_SECONDS", "LEVER_READ_TIMEOUT", "LEVER_MAX_SLEEP",
+                 "LEVER_OUTCOME_SETTLE_SECONDS"):
         cfg[name] = _env_number(name, getattr(BaseConfig, name), float)
     for name in ("LEVER_PACE_BURST", "LEVER_POSTING_TTL", "EFFECT_CLAIM_TIMEOUT", "RECONCILE_OVERLAP_SECONDS",
                  "REMINDER_HOURS", "WEBHOOK_KEY_CACHE_SECONDS",

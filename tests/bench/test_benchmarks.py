@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import b1_webhooks, b2_calls, b3_burst, b6_memory
+from bench import b1_webhooks, b2_calls, b3_burst, b6_memory, b7_lag, b8_backfill, b9_backlog
 from bench.__main__ import scripts
 from bench.common import percentile, print_table, spread
 from bench.loadgen import bodies
@@ -46,6 +46,8 @@ def test_b2_counts_calls_per_step_within_the_minimum(capsys):
     assert set(figures["steps"]) == set(b2_calls.MINIMUM)
     assert figures["account_reads"] == 0
     assert figures["made"] <= figures["minimum"]
+    assert figures["full_lifecycle"] <= 9 and figures["invite_only"] <= 3
+    assert figures["backfill_invited"] == 1 and figures["backfill_per_candidate"] <= 2
 
 
 def test_b3_invites_and_writes_back_every_application(capsys):
@@ -70,3 +72,27 @@ def test_b6_reports_the_peak_memory_of_each_web_worker(capsys):
     out = capsys.readouterr().out
     assert "B6: peak resident memory" in out
     assert len(figures["b1_worker_peaks_mb"]) == 2 and all(mb > 10 for mb in figures["b1_worker_peaks_mb"])
+
+
+def test_b9_invites_the_new_applicant_and_folds_the_backlog(capsys):
+    figures = b9_backlog.main(["--changes", "40", "--opportunities", "4"])
+    assert "B9: 40 queued stage changes" in capsys.readouterr().out
+    assert figures["lag"] is not None and figures["left"] == 0
+    assert figures["reads"] < 40  # folded: far fewer reads than deliveries
+
+
+def test_b7_measures_every_lag(capsys):
+    figures = b7_lag.main(["--candidates", "2", "--burst", "10"])
+    assert "B7: lag at idle" in capsys.readouterr().out
+    assert len(figures["invite"]) == len(figures["scored"]) == len(figures["final"]) == 2
+    assert all(lag < float("inf") for lag in figures["invite"] + figures["scored"] + figures["final"])
+    assert figures["burst_lag"] is not None
+
+
+def test_b8_invites_every_earlier_applicant_with_two_calls_each(capsys):
+    figures = b8_backfill.main(["--applicants", "12"])
+    assert "B8: 12 applicants already in Lever" in capsys.readouterr().out
+    assert figures["waiting"] == 12 and figures["invited"] == figures["delivered"] == 12
+    assert figures["lost"] == 0 and figures["pages"] >= 1
+    writes = [k for k in figures["kinds"] if k.startswith("POST opportunities/:id/")]
+    assert sum(figures["kinds"][k] for k in writes) >= 24  # a link and a status tag each (429s repeat one)

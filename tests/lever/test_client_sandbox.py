@@ -172,8 +172,8 @@ def test_pagination_over_250_opportunities(sandbox, demo, client_for):
     assert statuses(sandbox, "/v1/opportunities") == [200, 200, 200]
 
 
-def test_burst_of_60_calls_is_paced_under_the_limit(sandbox, demo, client_for):
-    client = client_for()  # default pacer: 8/s, burst 16, against the sandbox's 10/s, burst 20
+def test_burst_of_60_calls_is_paced_at_the_limit(sandbox, demo, client_for):
+    client = client_for()  # default pacer: Lever's own 10/s, burst 20, against the sandbox's 10/s, burst 20
     posting = demo["postings"]["Data Analyst"]
     errors: list[Exception] = []
 
@@ -190,7 +190,11 @@ def test_burst_of_60_calls_is_paced_under_the_limit(sandbox, demo, client_for):
     for t in threads:
         t.join()
     assert errors == []
-    assert statuses(sandbox, f"/v1/postings/{posting}") == [200] * 60
+    seen = statuses(sandbox, f"/v1/postings/{posting}")
+    # Paced at exactly Lever's limit, a call that arrives early by network jitter may meet a 429; the pacer
+    # then slows down and the call is retried: every call succeeds and refusals stay rare.
+    assert seen.count(200) == 60 and set(seen) <= {200, 429}
+    assert seen.count(429) <= 3, seen
 
 
 def test_429_answers_are_waited_out(sandbox, demo, client_for):

@@ -97,3 +97,57 @@ def test_backoff_is_full_jitter_under_an_exponential_ceiling():
         assert 0.0 <= min(waits) < ceiling * 0.1  # spread down to (almost) nothing ...
         assert ceiling * 0.9 < max(waits) <= ceiling  # ... and up to the ceiling, never beyond
     assert max(backoff_delay(60) for _ in range(100)) <= 8.0
+
+
+def test_a_429_blocks_the_account_for_its_retry_after_and_then_paces_at_half_rate():
+    clock = FakeClock()
+    pacer = TokenBucketPacer(rate=10, burst=20, recovery=10, clock=clock, sleep=clock.sleep)
+    assert pacer.reserve("acct") == 0.0
+    assert pacer.penalize("acct", 1.0) is True
+    assert pacer.reserve("other") == 0.0  # another account is not held
+    assert pacer.reserve("acct") == pytest.approx(1.0)  # the first call goes when the block ends
+    assert pacer.reserve("acct") == pytest.approx(1.0 + 1 / 5)  # then at the halved rate: 5/s
+    assert pacer.current_rate("acct") == pytest.approx(5.0)
+
+
+def test_the_rate_recovers_linearly_to_the_full_rate():
+    clock = FakeClock()
+    pacer = TokenBucketPacer(rate=10, burst=20, recovery=10, clock=clock, sleep=clock.sleep)
+    pacer.penalize("acct", None)
+    clock.now += 5
+    assert pacer.current_rate("acct") == pytest.approx(7.5)
+    clock.now += 5
+    assert pacer.current_rate("acct") == pytest.approx(10.0)
+    clock.now += 100
+    assert pacer.current_rate("acct") == pytest.approx(10.0)
+
+
+def test_repeated_429s_cut_again_but_never_below_a_tenth():
+    clock = FakeClock()
+    pacer = TokenBucketPacer(rate=10, burst=20, clock=clock, sleep=clock.sleep)
+    for _ in range(10):
+        pacer.penalize("acct", 0.1)
+    assert pacer.current_rate("acct") == pytest.approx(1.0)
+
+
+def test_a_caller_that_took_its_slot_before_the_429_still_waits_the_block_out():
+    clock = FakeClock()
+    pacer = TokenBucketPacer(rate=10, burst=1, clock=clock, sleep=clock.sleep)
+    pacer.reserve("acct")  # the burst is used up: the next caller waits 0.1 s for its slot
+
+    def sleep_then_429(seconds: float) -> None:
+        clock.slept.append(seconds)
+        if len(clock.slept) == 1:  # while it sleeps, another caller gets a 429 with Retry-After: 2
+            pacer.penalize("acct", 2.0)
+        clock.now += seconds
+
+    pacer._sleep = sleep_then_429
+    pacer.acquire("acct")
+    assert clock.slept[0] == pytest.approx(0.1)
+    assert sum(clock.slept) == pytest.approx(2.0)  # it went out when the block ended, not before
+
+
+def test_defaults_are_levers_documented_limit():
+    pacer = TokenBucketPacer()
+    assert (pacer.rate, pacer.burst) == (10.0, 20.0)
+    assert NoPacer().penalize("acct", 1.0) is False

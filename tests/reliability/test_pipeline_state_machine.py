@@ -119,9 +119,7 @@ def expected_parts(attempt: Attempt) -> str:
         ps = scores.get(part.id)
         if ps is not None and ps.state == "scored" and ps.score is not None:
             lines.append(f"{part.name}: {format_score(ps.score)}")
-        elif ps is not None and ps.state == "awaiting_evaluation":
-            lines.append(f"{part.name}: awaiting evaluation")
-        else:
+        else:  # awaiting evaluation reads as before the submission: Lever shows no score yet
             lines.append(f"{part.name}: not scored yet")
     return "\n".join(lines)
 

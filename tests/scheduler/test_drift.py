@@ -12,9 +12,10 @@ from dashboard.accounts.services import find_user_by_email
 from dashboard.attempts import services as attempts
 from dashboard.attempts.events import Actor
 from dashboard.core.clock import utcnow
+from dashboard.core.scores import format_score
 from dashboard.extensions import db
 from dashboard.jobs.runs import run_job
-from dashboard.lever.sync.models import Effect, LeverOpportunity, SyncEvent
+from dashboard.lever.sync.models import Effect, LeverOpportunity, ReconcileState, SyncEvent
 from tests.support.attempts import attempt_for, take
 from tests.support.sync import field, status_tags
 
@@ -30,11 +31,14 @@ def _reconcile(world) -> dict:
 
 
 def _unchanged_in_lever(world, *opp_ids: str) -> None:
-    """Make the listing see these opportunities as already applied at their current version, as if
-    Lever had reported nothing new about them."""
+    """Make the listing miss these opportunities, as if Lever had reported nothing new about them: they
+    are recorded at their current version and the watermark is past their last change."""
     for opp_id in opp_ids:
         row = db.session.scalar(select(LeverOpportunity).where(LeverOpportunity.lever_id == opp_id))
         row.lever_updated_at = world.opportunity(opp_id)["updatedAt"]
+    world.app.config["RECONCILE_OVERLAP_SECONDS"] = 0
+    for state in db.session.scalars(select(ReconcileState)):
+        state.watermark_ms = int((utcnow() + timedelta(hours=1)).timestamp() * 1000)
     db.session.commit()
 
 
@@ -143,7 +147,42 @@ def test_feedback_whose_final_update_was_lost_is_rewritten_in_place_by_the_next_
     assert changes["repairs"] + changes["drift_repaired"] == 1
     [form] = world.feedback(opp_id)  # the same form, updated: never a second one
     final = attempt_for("fayfinal@example.com").final_score
-    assert field(form, "Final score") == f"{final:.0f}%"
+    assert field(form, "Final score") == format_score(final)
     assert field(form, "Rating") not in (None, "")
     assert "feedback" in next(s for s in db.session.scalars(select(SyncEvent.summary))
                               if s.startswith("Repairing what differs in Lever"))
+
+
+def test_an_opportunity_the_listing_showed_is_compared_as_listed_and_not_read_again(world):
+    opp_id = world.apply("Data Analyst", "Lena Listed", "lenalisted@example.com")["id"]
+    calm_id = world.apply("Data Analyst", "Carl Calm", "carlcalm@example.com")["id"]
+    world.step(2)
+    _reconcile(world)
+    _remove_by_hand(world, opp_id, INVITED)
+    for lever_id in (opp_id, calm_id):  # the overlap window lists both again at a version already applied
+        row = db.session.scalar(select(LeverOpportunity).where(LeverOpportunity.lever_id == lever_id))
+        row.lever_updated_at = world.opportunity(lever_id)["updatedAt"]
+        row.last_checked_at = None  # first in line for the drift check's re-reads
+    db.session.commit()
+    before = {lever_id: _reads(world, lever_id) for lever_id in (opp_id, calm_id)}
+    changes = _reconcile(world)
+    assert changes["applied"] == 0 and changes["listed"] >= 2
+    assert changes["repairs"] == 1 and changes["drift_reread"] == 0
+    assert {lever_id: _reads(world, lever_id) for lever_id in (opp_id, calm_id)} == before  # data in hand
+    assert status_tags(world.opportunity(opp_id)) == {INVITED}
+    assert status_tags(world.opportunity(calm_id)) == {INVITED}
+
+
+def test_an_opportunity_invited_from_the_listing_is_not_read_again_by_the_same_runs_drift_check(world):
+    from dashboard.lever.connection.clients import client_for
+    from dashboard.lever.sync import drift
+
+    world.sandbox.set_faults(drop_webhooks=True)  # only the listing finds the applicant
+    opp_id = world.apply("Data Analyst", "Nell Listed", "nelllisted@example.com")["id"]
+    started = utcnow()
+    changes = _reconcile(world)  # invites from the listing; the worker then writes everything back
+    assert changes["invited"] == 1
+    before = _reads(world, opp_id)
+    # The drift check of that run, had the writes been done before it: the listed data was compared.
+    assert drift.reread_oldest(world.connection, client_for(world.connection), 20, started) == (0, 0, 0)
+    assert _reads(world, opp_id) == before == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
 from dashboard.extensions import db
 
@@ -20,13 +20,15 @@ def database_url(tmp_path) -> str:
 
 
 def reset_schema() -> None:
-    """An empty, current schema. PostgreSQL: truncate when every table already exists (fast),
+    """An empty, current schema. PostgreSQL: truncate when every table and column already exists (fast),
     else drop and recreate the whole public schema. SQLite: a fresh file per test anyway."""
     if db.engine.dialect.name == "postgresql":
-        existing = set(inspect(db.engine).get_table_names())
-        wanted = set(db.metadata.tables)
+        wanted = {(table.name, column.name) for table in db.metadata.tables.values() for column in table.columns}
         with db.engine.begin() as conn:
-            if wanted and wanted == existing - {"alembic_version"}:
+            existing = set(conn.execute(text(
+                "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' "
+                "AND table_name <> 'alembic_version'")).all())
+            if wanted and wanted == existing:  # every table and column: a model change rebuilds the schema
                 # DELETE beats TRUNCATE on tiny tables; ids restart so tests see the same ids.
                 for table in reversed(db.metadata.sorted_tables):
                     conn.execute(table.delete())

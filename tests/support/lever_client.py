@@ -164,6 +164,12 @@ class RecordingPacer:
 
     def __init__(self) -> None:
         self.keys: list[str] = []
+        self.penalties: list[tuple[str, float | None]] = []
 
     def acquire(self, account_key: str) -> None:
         self.keys.append(account_key)
+
+    def penalize(self, account_key: str, retry_after: float | None) -> bool:
+        """Record the 429; the client waits itself."""
+        self.penalties.append((account_key, retry_after))
+        return False

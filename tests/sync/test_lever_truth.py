@@ -37,7 +37,7 @@ def test_the_rating_is_written_only_with_the_final_score_on_the_same_form(world)
     world.drain()
     [form] = world.feedback(opp["id"])
     assert field(form, "Rating") is None  # the score-system value: no rating from a partial score
-    assert field(form, "Scores by part") == "SQL & Statistics basics: 100%\nWritten analysis: awaiting evaluation"
+    assert field(form, "Scores by part") == "SQL & Statistics basics: 100%\nWritten analysis: not scored yet"
     assert field(form, "Final score") == "Not final: 100% provisional, covering only the scored parts (1 of 2)"
     assert field(form, "Score status") == ("Provisional: 1 of 2 parts not scored yet; no rating until the final "
                                            "score")

@@ -201,12 +201,15 @@ class LeverClient:
                     raise LeverServerError(f"{method} {path}: unreadable answer", status=status,
                                            code="invalid_response", retryable=True) from None
             retry_after = _retry_after(response) if status == 429 else None
+            # A 429 holds back every call for this account (in every process sharing the pacer).
+            held = status == 429 and self.pacer.penalize(self.token_source.account_key, retry_after)
             if status not in RETRY_STATUSES or attempt >= self.max_retries:
                 raise error_for_status(status, _body(response), retry_after=retry_after)
             if retry_after is not None and retry_after > self.max_sleep:
                 raise LeverRateLimitedError(f"{method} {path}: rate limited for {retry_after:g}s",
                                             retry_after=retry_after)
-            self._wait(attempt, retry_after)
+            if not held:  # the pacer's next slot comes after the block: no sleep of our own
+                self._wait(attempt, retry_after)
             attempt += 1
 
     def _data(self, method: str, path: str, **kwargs: Any) -> Any:

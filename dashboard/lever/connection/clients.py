@@ -16,7 +16,7 @@ from dashboard.extensions import db
 from dashboard.lever.api.client import LeverClient
 from dashboard.lever.api.environments import environment_from_config
 from dashboard.lever.api.errors import LeverAuthError
-from dashboard.lever.api.pacing import TokenBucketPacer
+from dashboard.lever.api.pacing import LEVER_BURST, LEVER_RATE, RECOVERY_SECONDS, TokenBucketPacer
 from dashboard.lever.connection.models import LeverConnection
 from dashboard.lever.connection.pacing import PostgresPacer
 from dashboard.lever.connection.tokens import ConnectionTokenSource
@@ -33,21 +33,23 @@ def shared_pacer():
     """The pacer every Lever client of this process shares, keyed by Lever account.
 
     On PostgreSQL (LEVER_PACER `auto` or `postgres`) the buckets live in the database, so every
-    process together stays under the limit; otherwise one in-process `TokenBucketPacer`. Rate
-    and burst come from LEVER_PACE_RATE / LEVER_PACE_BURST."""
+    process together stays under the limit; otherwise one in-process `TokenBucketPacer`. Rate, burst
+    and the recovery after a 429 come from LEVER_PACE_RATE / LEVER_PACE_BURST / LEVER_PACE_RECOVERY_SECONDS."""
     global _pacer
-    rate = float(current_app.config.get("LEVER_PACE_RATE", 8.0))
-    burst = int(current_app.config.get("LEVER_PACE_BURST", 16))
+    rate = float(current_app.config.get("LEVER_PACE_RATE", LEVER_RATE))
+    burst = int(current_app.config.get("LEVER_PACE_BURST", LEVER_BURST))
+    recovery = float(current_app.config.get("LEVER_PACE_RECOVERY_SECONDS", RECOVERY_SECONDS))
     mode = current_app.config.get("LEVER_PACER") or "auto"
     engine = db.engine
     shared = mode == "postgres" or (mode == "auto" and engine.dialect.name == "postgresql")
     with _pacer_lock:
         if shared:
             if not (isinstance(_pacer, PostgresPacer) and _pacer.engine is engine
-                    and (_pacer.rate, _pacer.burst) == (rate, burst)):
-                _pacer = PostgresPacer(engine, rate, burst)
-        elif not isinstance(_pacer, TokenBucketPacer) or (_pacer.rate, _pacer.burst) != (rate, burst):
-            _pacer = TokenBucketPacer(rate, burst)
+                    and (_pacer.rate, _pacer.burst, _pacer.recovery) == (rate, burst, recovery)):
+                _pacer = PostgresPacer(engine, rate, burst, recovery=recovery)
+        elif not isinstance(_pacer, TokenBucketPacer) or (_pacer.rate, _pacer.burst, _pacer.recovery) != (
+                rate, burst, recovery):
+            _pacer = TokenBucketPacer(rate, burst, recovery=recovery)
         return _pacer
 
 

@@ -156,3 +156,8 @@ class LeverPaceBucket(db.Model):
 
     account_key: Mapped[str] = mapped_column(String(200), primary_key=True)
     tat: Mapped[float] = mapped_column(Float)  # epoch seconds when the bucket is next "full"
+    # After a 429 (epoch seconds): the rate it was cut to and when (it climbs back from there), and the
+    # end of its Retry-After, before which no call for the account goes out.
+    cut_rate: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cut_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    blocked_until: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -6,6 +6,11 @@ its "theoretical arrival time" (the generic cell rate algorithm, equivalent to a
 `rate` per second and `burst` at once). Taking a slot is ONE atomic upsert, so PostgreSQL's row
 lock serialises concurrent callers; the caller then sleeps outside any transaction. The table is
 `LeverPaceBucket` (connection models).
+
+The row also holds the adaptation after a 429 (`api.pacing`): the cut rate and when it was cut (the
+rate climbs back from there), and `blocked_until`, the end of the 429's `Retry-After`: no process
+sends a call for that account before it, including callers that took a slot earlier and are still
+sleeping (they look again when they wake).
 """
 
 from __future__ import annotations
@@ -16,21 +21,59 @@ from collections.abc import Callable
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from dashboard.lever.api.pacing import (
+    CUT,
+    DEFAULT_BLOCK,
+    FLOOR,
+    LEVER_BURST,
+    LEVER_RATE,
+    RECOVERY_SECONDS,
+)
+
+# In each statement, the rate in force for row `b` now (api.pacing.recovered_rate) is
+#   LEAST(:rate, COALESCE(b.cut_rate + (:rate - b.cut_rate) * GREATEST(0, <now> - b.cut_at) / :recovery, :rate))
+# with <now> = extract(epoch from clock_timestamp()).
 _TAKE_SLOT = text("""
     INSERT INTO lever_pace_buckets AS b (account_key, tat)
-    VALUES (:key, extract(epoch from clock_timestamp()) + :interval)
+    VALUES (:key, extract(epoch from clock_timestamp()) + 1.0 / :rate)
     ON CONFLICT (account_key) DO UPDATE
-        SET tat = GREATEST(b.tat, extract(epoch from clock_timestamp())) + :interval
-    RETURNING tat - :window - extract(epoch from clock_timestamp()) AS wait
+        SET tat = GREATEST(b.tat, extract(epoch from clock_timestamp())) + 1.0 / LEAST(:rate, COALESCE(
+            b.cut_rate + (:rate - b.cut_rate) * GREATEST(0, extract(epoch from clock_timestamp()) - b.cut_at)
+            / :recovery, :rate))
+    RETURNING GREATEST(tat - :burst / LEAST(:rate, COALESCE(
+            b.cut_rate + (:rate - b.cut_rate) * GREATEST(0, extract(epoch from clock_timestamp()) - b.cut_at)
+            / :recovery, :rate)), COALESCE(blocked_until, 0)) - extract(epoch from clock_timestamp()) AS wait
+""")
+
+_BLOCKED_FOR = text("""
+    SELECT GREATEST(0, COALESCE(blocked_until, 0) - extract(epoch from clock_timestamp()))
+    FROM lever_pace_buckets WHERE account_key = :key
+""")
+
+# The cut rate, the block, and the bucket empty when the block ends (its first call goes then).
+_PENALIZE = text("""
+    INSERT INTO lever_pace_buckets AS b (account_key, tat, cut_rate, cut_at, blocked_until)
+    VALUES (:key, extract(epoch from clock_timestamp()) + :block + (:burst - 1.0) / (:rate * :cut), :rate * :cut,
+            extract(epoch from clock_timestamp()), extract(epoch from clock_timestamp()) + :block)
+    ON CONFLICT (account_key) DO UPDATE
+        SET cut_rate = GREATEST(:rate * :floor, :cut * LEAST(:rate, COALESCE(
+                b.cut_rate + (:rate - b.cut_rate) * GREATEST(0, extract(epoch from clock_timestamp()) - b.cut_at)
+                / :recovery, :rate))),
+            cut_at = extract(epoch from clock_timestamp()),
+            blocked_until = GREATEST(COALESCE(b.blocked_until, 0), extract(epoch from clock_timestamp()) + :block),
+            tat = GREATEST(b.tat, GREATEST(COALESCE(b.blocked_until, 0), extract(epoch from clock_timestamp()) + :block)
+                + (:burst - 1.0) / GREATEST(:rate * :floor, :cut * LEAST(:rate, COALESCE(
+                b.cut_rate + (:rate - b.cut_rate) * GREATEST(0, extract(epoch from clock_timestamp()) - b.cut_at)
+                / :recovery, :rate))))
 """)
 
 
 class PostgresPacer:
     """A `Pacer` whose buckets live in PostgreSQL: `rate` requests/s per account, `burst` at once,
-    across every process and thread using the same database."""
+    across every process and thread using the same database, adapting to 429s (`penalize`)."""
 
-    def __init__(self, engine: Engine, rate: float = 8.0, burst: int = 16, *,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, engine: Engine, rate: float = LEVER_RATE, burst: int = LEVER_BURST, *,
+                 recovery: float = RECOVERY_SECONDS, sleep: Callable[[float], None] = time.sleep) -> None:
         if engine.dialect.name != "postgresql":
             raise ValueError("PostgresPacer needs a PostgreSQL database")
         if rate <= 0:
@@ -40,18 +83,35 @@ class PostgresPacer:
         self.engine = engine
         self.rate = float(rate)
         self.burst = float(burst)
+        self.recovery = float(recovery)
         self._sleep = sleep
+
+    def _params(self, account_key: str) -> dict:
+        return {"key": account_key[:200], "rate": self.rate, "burst": self.burst, "recovery": self.recovery,
+                "cut": CUT, "floor": FLOOR}
 
     def reserve(self, account_key: str) -> float:
         """Take the next slot for `account_key`; returns the seconds to wait before sending."""
-        interval = 1.0 / self.rate
         with self.engine.begin() as conn:
-            wait = conn.execute(_TAKE_SLOT, {"key": account_key[:200], "interval": interval,
-                                             "window": self.burst * interval}).scalar_one()
+            wait = conn.execute(_TAKE_SLOT, self._params(account_key)).scalar_one()
         return max(0.0, float(wait))
 
+    def blocked_for(self, account_key: str) -> float:
+        """Seconds left of a 429's block for this account (0 when none)."""
+        with self.engine.begin() as conn:
+            left = conn.execute(_BLOCKED_FOR, {"key": account_key[:200]}).scalar()
+        return float(left or 0.0)
+
     def acquire(self, account_key: str) -> None:
-        """Block until one request may be sent for this account."""
+        """Block until one request may be sent for this account (a block that began meanwhile included)."""
         wait = self.reserve(account_key)
-        if wait > 0:
+        while wait > 0:
             self._sleep(wait)
+            wait = self.reserve(account_key) if self.blocked_for(account_key) > 0 else 0.0
+
+    def penalize(self, account_key: str, retry_after: float | None) -> bool:
+        """A 429: cut the account's rate and block it for `retry_after` seconds, for every process."""
+        block = retry_after if retry_after is not None and retry_after > 0 else DEFAULT_BLOCK
+        with self.engine.begin() as conn:
+            conn.execute(_PENALIZE, {**self._params(account_key), "block": float(block)})
+        return True

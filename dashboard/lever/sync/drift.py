@@ -14,8 +14,10 @@ Each opportunities run (`reconcile.reconcile_opportunities`) ends with `check()`
    (`last_checked_at`, never checked first), are read from Lever, one GET each, and compared by
    `rules.repair`: the status tag, the link, the job's tags, and our feedback against the values last
    written. A tag a person removed by hand is put back even though the watermark listing never sees the
-   opportunity change. With N live opportunities, each is re-read at least every ⌈N / budget⌉ runs; the
-   cost of a run is the budget's reads plus the writes the repairs need, whatever N is.
+   opportunity change. Opportunities the run's listing showed are compared with the listed data
+   instead (no second read); the re-reads go to those it did not show. With N live opportunities,
+   each is re-read at least every ⌈N / budget⌉ runs; the cost of a run is the budget's reads plus the
+   writes the repairs need, whatever N is.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, or_, select, true
 
 from dashboard.attempts.models import Attempt
 from dashboard.core.clock import utcnow
@@ -46,10 +48,13 @@ def budget() -> int:
     return max(0, int(current_app.config.get("RECONCILE_DRIFT_BUDGET", DEFAULT_BUDGET)))
 
 
-def check(connection, client, *, limit: int | None = None) -> dict:
-    """Both steps for one connection, committing per opportunity; returns what was found and queued."""
+def check(connection, client, *, limit: int | None = None, checked_before=None) -> dict:
+    """Both steps for one connection, committing per opportunity; returns what was found and queued.
+    `checked_before`: re-read only opportunities last checked before then (those a listing of this run
+    showed were compared with its data already)."""
     local = local_drift(connection)
-    reread, repaired, failed = reread_oldest(connection, client, budget() if limit is None else limit)
+    reread, repaired, failed = reread_oldest(connection, client, budget() if limit is None else limit,
+                                             checked_before)
     return {"local": local, "reread": reread, "repaired": repaired, "failed": failed}
 
 
@@ -78,24 +83,26 @@ def local_drift(connection) -> int:
     return len(drifted)
 
 
-def _due(connection, limit: int) -> list[int]:
-    """Live opportunities without a write waiting, checked longest ago first."""
+def _due(connection, limit: int, checked_before=None) -> list[int]:
+    """Live opportunities without a write waiting, checked longest ago first (and before `checked_before`)."""
     live = exists().where(Invitation.opportunity_id == LeverOpportunity.id, Attempt.id == Invitation.attempt_id,
                           Attempt.status.in_(LIVE))
     waiting = exists().where(Effect.opportunity_id == LeverOpportunity.id, Effect.state.in_(("pending", "claimed")))
     return list(db.session.scalars(select(LeverOpportunity.id).where(
         LeverOpportunity.connection_id == connection.id, LeverOpportunity.deleted.is_(False),
         LeverOpportunity.archived.is_(False), LeverOpportunity.candidate_id.is_not(None), live, ~waiting,
+        true() if checked_before is None else or_(LeverOpportunity.last_checked_at.is_(None),
+                                                  LeverOpportunity.last_checked_at < checked_before),
     ).order_by(LeverOpportunity.last_checked_at.asc().nulls_first(), LeverOpportunity.id).limit(limit)))
 
 
-def reread_oldest(connection, client, limit: int) -> tuple[int, int, int]:
+def reread_oldest(connection, client, limit: int, checked_before=None) -> tuple[int, int, int]:
     """Step 2: read up to `limit` due opportunities from Lever and repair what differs.
     Returns (read, repairs queued, failed reads); stops at the first failure other than "not found"."""
     if limit <= 0:
         return 0, 0, 0
     read = repaired = failed = 0
-    for opp_id in _due(connection, limit):
+    for opp_id in _due(connection, limit, checked_before):
         opp = db.session.get(LeverOpportunity, opp_id)
         try:
             data = client.get_opportunity(opp.lever_id)

@@ -1,7 +1,12 @@
 """Our feedback form in Lever: the template, the values, and the one form per (opportunity, attempt).
 
-The form is found before it is created (a crash between Lever's answer and our commit must not
-create a second one): we look for a live form of our template whose reference field names the attempt.
+When an earlier try of the write may have reached Lever (a crash between Lever's answer and our
+commit, a lost answer), the form is looked for before it is created, so a second one is never made:
+a live form of our template whose reference field names the attempt. On a first try with nothing
+unknown there is nothing to find, and the create goes out alone.
+
+The form is written only when what it shows changes: a part that is submitted but not yet evaluated
+reads "not scored yet", as before its submission.
 """
 
 from __future__ import annotations
@@ -97,9 +102,7 @@ def values(attempt: Attempt) -> dict[str, str | None]:
         if score is not None and score.score is not None and score.state == "scored":
             lines.append(f"{part.name}: {format_score(score.score)}")
             scored += 1
-        elif score is not None and score.state == "awaiting_evaluation":
-            lines.append(f"{part.name}: awaiting evaluation")
-        else:
+        else:  # submitted and awaiting evaluation reads the same: no score to show yet
             lines.append(f"{part.name}: not scored yet")
     final = attempt.final_score
     is_final = attempt.evaluation_state == "final" and final is not None
@@ -144,8 +147,10 @@ def _find_ours(client, opp: LeverOpportunity, template_id: str, fields: dict[str
     return None
 
 
-def write(connection, client, opp: LeverOpportunity, attempt: Attempt, perform_as: str) -> str:
-    """Create or update our form for (opportunity, attempt). Returns what was done."""
+def write(connection, client, opp: LeverOpportunity, attempt: Attempt, perform_as: str, *,
+          look_first: bool = True) -> str:
+    """Create or update our form for (opportunity, attempt). Returns what was done. `look_first`: an
+    earlier try may have created the form in Lever, so look for it before creating one."""
     form = db.session.scalar(select(FeedbackForm).where(
         FeedbackForm.opportunity_id == opp.id, FeedbackForm.attempt_id == attempt.id))
     if form is None:
@@ -159,7 +164,7 @@ def write(connection, client, opp: LeverOpportunity, attempt: Attempt, perform_a
     body = {"fieldValues": [{"id": fields[k], "value": v} for k, v in vals.items() if k in fields],
             "completedAt": int(utcnow().timestamp() * 1000)}
     action = "updated"
-    if not form.lever_feedback_id:
+    if not form.lever_feedback_id and look_first:
         form.lever_feedback_id = _find_ours(client, opp, template_id, fields, vals["reference"])
     if form.lever_feedback_id:
         try:

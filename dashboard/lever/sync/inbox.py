@@ -1,8 +1,13 @@
-"""The inbox: webhook deliveries stored by the receiver, processed in order of arrival by the worker.
+"""The inbox: webhook deliveries stored by the receiver, processed by the worker.
 
-Processing re-reads the opportunity from Lever (the payload is only a hint) and runs the rules. Any
-number of workers may share the inbox: rows are claimed with an atomic compare-and-set. Processed
-deliveries are purged once older than the webhook age window.
+Processing re-reads the opportunity from Lever (the payload is only a hint) and runs the rules. The
+deliveries waiting for one opportunity are folded into one evaluation of Lever's current state: one
+read for a backlog of a hundred stage changes. Work is taken fairly: each pass takes the oldest
+delivery of each opportunity, organisations in turn (the first opportunity of every organisation,
+then the second, ...), so a busy candidate or customer cannot hold up a new applicant. An opportunity
+being processed by one worker is left alone by the others (its new deliveries wait and fold into the
+next evaluation). Any number of workers may share the inbox: rows are claimed with an atomic
+compare-and-set. Processed deliveries are purged once older than the webhook age window.
 """
 
 from __future__ import annotations
@@ -11,8 +16,9 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from dashboard.core.clock import utcnow
 from dashboard.core.retry import claim_timeout, retry_delay
@@ -50,16 +56,15 @@ def paused_connections() -> set[int]:
     return set(db.session.scalars(select(LeverConnection.id).where(LeverConnection.status != "connected")))
 
 
-def process_delivery(delivery: InboxDelivery) -> None:
-    """Fetch the opportunity the delivery names and run the rules (the payload is only a hint)."""
+def process_delivery(delivery: InboxDelivery, folded: list[InboxDelivery] | None = None) -> None:
+    """Fetch the opportunity the delivery names and run the rules (the payload is only a hint).
+    `folded`: later deliveries for the same opportunity, answered by the same evaluation."""
+    folded = folded or []
+    group = [delivery, *folded]
+    events = [d.event for d in group]
     connection = db.session.get(LeverConnection, delivery.connection_id)
-    if delivery.event == "resync":
-        line = history.record(delivery.organisation_id, "decision", "Resync: reading the opportunity from Lever.",
-                              outcome="info")
-    else:
-        label = EVENT_LABELS.get(delivery.event, delivery.event)
-        line = history.record(delivery.organisation_id, "webhook", f"Webhook “{label}” received.")
-    if delivery.event == "candidateDeleted":
+    line = _received_line(delivery, events)
+    if "candidateDeleted" in events:
         opp = rules.forget_opportunity(connection, delivery.opportunity_lever_id)
     else:
         client = client_for(connection)
@@ -76,19 +81,37 @@ def process_delivery(delivery: InboxDelivery) -> None:
                            opportunity_id=known.id if known else None,
                            candidate_id=known.candidate_id if known else None)
             line.opportunity_id = known.id if known else None
-            delivery.state, delivery.error, delivery.processed_at = "failed", reason, utcnow()
+            for each in group:
+                each.state, each.error, each.processed_at = "failed", reason, utcnow()
             return
         else:
-            opp = rules.apply_opportunity(connection, client, data, source=delivery.event,
-                                          to_stage_id=delivery.to_stage_id, job_hidden=not job_shown)
-            if delivery.event == "resync":
+            source = "candidateHired" if "candidateHired" in events else delivery.event
+            hints = [d.to_stage_id for d in group if d.to_stage_id]
+            opp = rules.apply_opportunity(connection, client, data, source=source,
+                                          to_stage_id=hints[-1] if hints else None, stage_hints=hints,
+                                          job_hidden=not job_shown)
+            if "resync" in events:
                 rules.repair(opp, data)
             if not opp.deleted:
-                repairs.mark_repaired(connection, opp, "a resync" if delivery.event == "resync" else "a later webhook")
+                repairs.mark_repaired(connection, opp, "a resync" if events == ["resync"] else "a later webhook")
     if opp is not None:
         line.opportunity_id, line.candidate_id = opp.id, opp.candidate_id
-    delivery.state = "done"
-    delivery.processed_at = utcnow()
+    for each in group:
+        each.state = "done"
+        each.processed_at = utcnow()
+
+
+def _received_line(delivery: InboxDelivery, events: list[str]):
+    """The history line for what arrived: one line for the deliveries folded together."""
+    if events == ["resync"]:
+        return history.record(delivery.organisation_id, "decision", "Resync: reading the opportunity from Lever.",
+                              outcome="info")
+    labels = list(dict.fromkeys(EVENT_LABELS.get(e, e) for e in events))
+    what = ", ".join(f"“{label}”" for label in labels)
+    if len(events) == 1:
+        return history.record(delivery.organisation_id, "webhook", f"Webhook {what} received.")
+    return history.record(delivery.organisation_id, "webhook",
+                          f"{len(events)} webhooks ({what}) received for one candidate: Lever read once.")
 
 
 def _claim_delivery(delivery_id: int) -> bool:
@@ -98,33 +121,69 @@ def _claim_delivery(delivery_id: int) -> bool:
     return result.rowcount == 1
 
 
-def run_inbox(limit: int = 20) -> int:
-    """Process up to `limit` pending deliveries of connected organisations; returns how many."""
-    paused = paused_connections()
-    query = select(InboxDelivery.id).where(InboxDelivery.state == "pending",
-                                           InboxDelivery.next_try_at <= utcnow())
+def _claim_folded(delivery: InboxDelivery, now) -> list[int]:
+    """Claim the other due deliveries for the same opportunity; their ids (those this worker got)."""
+    if delivery.opportunity_lever_id is None:
+        return []
+    same = (InboxDelivery.connection_id == delivery.connection_id,
+            InboxDelivery.opportunity_lever_id == delivery.opportunity_lever_id,
+            InboxDelivery.id != delivery.id)
+    ids = list(db.session.scalars(select(InboxDelivery.id).where(
+        *same, InboxDelivery.state == "pending", InboxDelivery.next_try_at <= now)))
+    if not ids:
+        return []
+    stamp = utcnow()
+    db.session.execute(update(InboxDelivery).where(InboxDelivery.id.in_(ids), InboxDelivery.state == "pending")
+                       .values(state="claimed", claimed_at=stamp, attempts=InboxDelivery.attempts + 1)
+                       .execution_options(synchronize_session=False))
+    return list(db.session.scalars(select(InboxDelivery.id).where(
+        InboxDelivery.id.in_(ids), InboxDelivery.state == "claimed", InboxDelivery.claimed_at == stamp)
+        .order_by(InboxDelivery.id)))
+
+
+def fair_ids(paused: set[int], limit: int, now) -> list[int]:
+    """The oldest due delivery of each opportunity not being processed elsewhere, organisations in turn
+    (every organisation's first opportunity, then each one's second, ...), oldest first within a turn."""
+    busy = aliased(InboxDelivery)
+    in_hand = exists().where(busy.connection_id == InboxDelivery.connection_id,
+                             busy.opportunity_lever_id == InboxDelivery.opportunity_lever_id,
+                             busy.state == "claimed")
+    heads = select(InboxDelivery.organisation_id.label("org"), func.min(InboxDelivery.id).label("first")).where(
+        InboxDelivery.state == "pending", InboxDelivery.next_try_at <= now, ~in_hand)
     if paused:
-        query = query.where(InboxDelivery.connection_id.not_in(paused))
-    query = query.order_by(InboxDelivery.id).limit(limit)
-    if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    ids = list(db.session.scalars(query))
+        heads = heads.where(InboxDelivery.connection_id.not_in(paused))
+    heads = heads.group_by(InboxDelivery.organisation_id, InboxDelivery.connection_id,
+                           InboxDelivery.opportunity_lever_id).subquery()
+    turn = func.row_number().over(partition_by=heads.c.org, order_by=heads.c.first).label("turn")
+    ranked = select(heads.c.first, turn).subquery()
+    return list(db.session.scalars(select(ranked.c.first).order_by(ranked.c.turn, ranked.c.first).limit(limit)))
+
+
+def run_inbox(limit: int = 20) -> int:
+    """Process up to `limit` opportunities' pending deliveries of connected organisations, fairly (see
+    `fair_ids`), each opportunity's deliveries folded into one evaluation; returns how many deliveries."""
+    paused = paused_connections()
+    now = utcnow()
+    ids = fair_ids(paused, limit, now)
+    db.session.commit()
     done = 0
     for delivery_id in ids:
         if not _claim_delivery(delivery_id):
             db.session.rollback()
             continue
+        folded = _claim_folded(db.session.get(InboxDelivery, delivery_id), now)
         db.session.commit()
-        _process_claimed_delivery(delivery_id)
-        done += 1
+        _process_claimed_delivery(delivery_id, folded)
+        done += 1 + len(folded)
     db.session.commit()
     return done
 
 
-def _process_claimed_delivery(delivery_id: int) -> None:
+def _process_claimed_delivery(delivery_id: int, folded_ids: list[int] | None = None) -> None:
+    folded_ids = folded_ids or []
     delivery = db.session.get(InboxDelivery, delivery_id)
     try:
-        process_delivery(delivery)
+        process_delivery(delivery, [db.session.get(InboxDelivery, i) for i in folded_ids])
         db.session.commit()
         return
     except IntegrityError as exc:  # another worker decided the same thing first: look again
@@ -136,7 +195,12 @@ def _process_claimed_delivery(delivery_id: int) -> None:
     except LeverError as exc:
         error, delay = str(exc), retry_delay(1)
     db.session.rollback()
-    delivery = db.session.get(InboxDelivery, delivery_id)
+    for each_id in [delivery_id, *folded_ids]:
+        _failed_try(db.session.get(InboxDelivery, each_id), error, delay)
+    db.session.commit()
+
+
+def _failed_try(delivery: InboxDelivery, error: str, delay: timedelta) -> None:
     delivery.error = error[:2000]
     if delivery.attempts >= MAX_DELIVERY_ATTEMPTS:
         delivery.state = "failed"
@@ -145,7 +209,6 @@ def _process_claimed_delivery(delivery_id: int) -> None:
     else:
         delivery.state = "pending"
         delivery.next_try_at = utcnow() + delay
-    db.session.commit()
 
 
 def release_stale_deliveries() -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from dashboard.core.clock import utcnow
 from dashboard.core.retry import retry_delay
@@ -40,16 +40,20 @@ def enqueue(*, organisation_id: int, kind: str, key: str, connection_id: int | N
 
 
 def due_ids(paused_connection_ids: set[int], limit: int = 20, now: datetime | None = None) -> list[int]:
-    """Ids of pending rows whose time has come, oldest first, skipping paused connections."""
+    """Ids of pending rows whose time has come, skipping paused connections: organisations in turn
+    (each one's oldest row, then each one's second, ...), so one customer's burst cannot hold up another's
+    invitation; oldest first within an organisation. Claims are compare-and-set (`claim`), so workers
+    that read the same ids still perform each row once."""
     now = now or utcnow()
-    query = select(Effect.id).where(Effect.state == "pending", Effect.next_try_at <= now)
+    query = select(Effect.id, Effect.next_try_at, func.row_number().over(
+        partition_by=Effect.organisation_id, order_by=(Effect.next_try_at, Effect.id)).label("turn")).where(
+        Effect.state == "pending", Effect.next_try_at <= now)
     if paused_connection_ids:
         query = query.where(or_(Effect.connection_id.is_(None),
                                 Effect.connection_id.not_in(paused_connection_ids)))
-    query = query.order_by(Effect.next_try_at, Effect.id).limit(limit)
-    if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return list(db.session.scalars(query))
+    ranked = query.subquery()
+    return list(db.session.scalars(select(ranked.c.id).order_by(ranked.c.turn, ranked.c.next_try_at, ranked.c.id)
+                                   .limit(limit)))
 
 
 def claim(effect_id: int, worker_id: str) -> bool:
@@ -60,6 +64,19 @@ def claim(effect_id: int, worker_id: str) -> bool:
         .values(state="claimed", claimed_at=utcnow(), claimed_by=worker_id, attempts=Effect.attempts + 1)
     )
     return result.rowcount == 1
+
+
+def earlier_try_may_have_landed(effect: Effect) -> bool:
+    """Whether an earlier try of this write may have reached Lever: this row was tried before (its claim
+    counts attempts) or lost an answer, or another row for the same target (kind, opportunity,
+    attempt) was claimed and did not finish. Only then must a create look for what it may have made."""
+    if effect.attempts > 1 or effect.outcome_unknown:
+        return True
+    target = (Effect.kind == effect.kind, Effect.opportunity_id == effect.opportunity_id,
+              Effect.attempt_id == effect.attempt_id if effect.attempt_id is not None
+              else Effect.attempt_id.is_(None))
+    return db.session.scalar(select(Effect.id).where(
+        *target, Effect.id != effect.id, Effect.attempts > 0, Effect.state != "done").limit(1)) is not None
 
 
 def mark_done(effect: Effect) -> None:

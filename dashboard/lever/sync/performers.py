@@ -135,7 +135,8 @@ def _lever_write(effect: Effect, connection, client, opp: LeverOpportunity | Non
         return _set_status(client, opp, brand, list((effect.payload or {}).get("tags") or []))
     if effect.kind == "feedback":
         attempt = db.session.get(Attempt, effect.attempt_id)
-        done = feedback.write(connection, client, opp, attempt, perform_as_user(connection, client))
+        done = feedback.write(connection, client, opp, attempt, perform_as_user(connection, client),
+                              look_first=outbox.earlier_try_may_have_landed(effect))
         if done == "unchanged":
             return None
         state = "final score and rating" if attempt.evaluation_state == "final" else "provisional score, no rating yet"

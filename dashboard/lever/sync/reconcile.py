@@ -103,11 +103,13 @@ def _listings(state: ReconcileState, linked: list[str], overlap_ms: int) -> list
 def reconcile_opportunities(connection_id: int, counter: CallCounter | None = None) -> dict:
     """List the opportunities of linked jobs changed since the watermark and apply the same rules
     as webhooks, plus repairs for invited ones. The watermark moves only when the pass completes; the
-    drift check (drift.py) then compares live opportunities with what was written, within its budget."""
+    drift check (drift.py) then compares live opportunities with what was written, within its budget,
+    without reading again those the listing just showed (their data was compared as listed)."""
     connection = _connection(connection_id)
     client = _client(connection, counter)
     state = reconcile_state(connection)
-    started_ms = int(utcnow().timestamp() * 1000)
+    started_at = utcnow()
+    started_ms = int(started_at.timestamp() * 1000)
     overlap_ms = int(current_app.config.get("RECONCILE_OVERLAP_SECONDS", 300)) * 1000
     _catalog_read_once(connection, client)
     linked = linked_postings(connection, client)
@@ -123,13 +125,19 @@ def reconcile_opportunities(connection_id: int, counter: CallCounter | None = No
             seen += 1
             known = db.session.scalar(select(LeverOpportunity).where(
                 LeverOpportunity.connection_id == connection.id, LeverOpportunity.lever_id == data["id"]))
-            if (not full and known is not None and known.lever_updated_at == data.get("updatedAt")
-                    and known.posting_lever_id is not None):
-                continue  # already applied at this version (the overlap window)
             had_invitation = known is not None and db.session.scalar(select(Invitation.id).where(
                 Invitation.opportunity_id == known.id).limit(1)) is not None
+            if (not full and known is not None and known.lever_updated_at == data.get("updatedAt")
+                    and known.posting_lever_id is not None):
+                # Already applied at this version (the overlap window). The listing's data is in hand:
+                # compare it now, so the drift check need not read it again.
+                if had_invitation and not _has_pending_writes(known):
+                    repairs += rules.repair(known, data)
+                    db.session.commit()
+                continue
             before = announced.snapshot(known)
             opp = rules.apply_opportunity(connection, client, data, source="reconcile", posting_hint=posting_hint)
+            opp.last_checked_at = utcnow()  # applied from the listing: the drift check need not read it again
             applied += 1
             _after_apply(connection, before, opp, data, started_ms, tally)
             if had_invitation and not _has_pending_writes(opp):
@@ -145,7 +153,7 @@ def reconcile_opportunities(connection_id: int, counter: CallCounter | None = No
         history.record(connection.organisation_id, "repair", "The dashboard's counts per job were recounted "
                        "from the records: they had drifted.", outcome="info")
     db.session.commit()
-    checked = drift.check(_connection(connection_id), client)
+    checked = drift.check(_connection(connection_id), client, checked_before=started_at)
     invited_after = db.session.scalar(select(func.count(Invitation.id)).where(
         Invitation.organisation_id == connection.organisation_id)) or 0
     changes = {"listed": seen, "applied": applied, "invited": invited_after - invited_before,

@@ -67,9 +67,12 @@ APPLICATIONS_HIDDEN = ("Waiting: Lever did not say which job this candidate appl
 
 
 def apply_opportunity(connection, client, data: dict, *, source: str, to_stage_id: str | None = None,
-                      posting_hint: str | None = None, job_hidden: bool = False) -> LeverOpportunity:
+                      posting_hint: str | None = None, job_hidden: bool = False,
+                      stage_hints: list[str] | None = None) -> LeverOpportunity:
     """Run every rule for one opportunity as Lever now shows it (`posting_hint`: see upsert_opportunity;
-    `job_hidden`: Lever refused to show its applications, so an unknown job is left to reconciliation)."""
+    `job_hidden`: Lever refused to show its applications, so an unknown job is left to reconciliation;
+    `stage_hints`: every stage the deliveries folded into this evaluation said it moved to, oldest first,
+    so a stage the candidate passed through before the read still counts)."""
     opp, is_new = upsert_opportunity(connection, data, posting_hint)
     hired_now = source == "candidateHired"
     if hired_now:
@@ -89,6 +92,8 @@ def apply_opportunity(connection, client, data: dict, *, source: str, to_stage_i
         if reasons.decide(opp, code, reason) or is_new:
             _note(opp, "decision", reason, "info")
         return opp
+    if stage_hints and res.waits_for_stage:
+        to_stage_id = next((s for s in reversed(stage_hints) if s in res.stage_ids), to_stage_id)
     inherited = None
     if not opp.tags_inherited:
         inherited = tag_rules.inherited_tags(connection.tag_brand or "Alooba", posting.tags or [])
