@@ -181,3 +181,21 @@ def test_a_refused_stage_change_shows_the_prompt_until_the_next_consent(world):
     db.session.expire_all()
     assert world.connection.stage_changes_refused is None
     assert 'id="lever-missing-permissions"' not in world.client.get(f"{CONNECT}/").get_data(as_text=True)
+
+
+def test_a_conflict_after_the_email_went_out_never_sends_it_twice(world, smtp_server, monkeypatch):
+    from sqlalchemy.exc import IntegrityError
+
+    from dashboard.lever.sync import performers
+
+    def conflict(*args, **kwargs):  # a unique key refused right after the mail server took the email
+        raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+
+    monkeypatch.setattr(performers.rules, "on_attempt_event", conflict)
+    world.apply("Data Analyst", "Cora Conflict", "cora@example.com")
+    world.wait_inbox(1)
+    drain_worker(rounds=10, must_settle=False)
+    assert len(smtp_server.messages) == 1
+    email = db.session.scalar(select(Effect).where(Effect.kind == "send_invitation"))
+    assert email.state == "needs_decision"  # a person decides, as after a worker stopped mid-send
+    assert "may or may not have gone out" in email.last_error

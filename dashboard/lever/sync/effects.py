@@ -47,7 +47,11 @@ def run_effects(worker_id: str, limit: int = 20) -> int:
             db.session.commit()
         except IntegrityError as exc:
             db.session.rollback()
-            outbox.mark_retry(db.session.get(Effect, effect_id), f"conflict: {exc.orig}", delay=timedelta(seconds=1))
+            effect = db.session.get(Effect, effect_id)
+            if effect.kind == "send_invitation":  # the email may have gone out before the conflict: never blindly again
+                performers.recover_stale(effect)
+            else:
+                outbox.mark_retry(effect, f"conflict: {exc.orig}", delay=timedelta(seconds=1))
             db.session.commit()
         done += 1
     db.session.commit()
