@@ -9,6 +9,9 @@
 //                             (data-countdown-now); at zero the [data-countdown-done] beside it shows.
 //   data-copy="text"          on a button: copy the text (a tag to paste into Lever), then say so.
 //   data-select-all="name"    on a checkbox: checks or clears every checkbox named `name` of its form.
+//   data-poll-list            on an htmx-polled list: it asks for the page as the address bar now
+//                             says (filters kept), and waits while rows are selected or a control
+//                             inside it has the focus, so a refresh never drops what a person chose.
 (function () {
   "use strict";
 
@@ -177,6 +180,26 @@
         row.checked = box.checked;
       }
     });
+  });
+
+  // -- polled lists ----------------------------------------------------------------------------------
+
+  function pollingList(event) {
+    var elt = event.detail && event.detail.elt;
+    return elt instanceof Element && elt.hasAttribute("data-poll-list") ? elt : null;
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (pollingList(event)) {
+      event.detail.path = window.location.pathname + window.location.search;
+    }
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var list = pollingList(event);
+    if (list && (list.querySelector("input[type=checkbox]:checked") || list.contains(document.activeElement))) {
+      event.preventDefault();
+    }
   });
 
   document.addEventListener("DOMContentLoaded", function () {

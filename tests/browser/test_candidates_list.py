@@ -124,6 +124,9 @@ def test_search_filter_export_and_bulk_resend(world, browser, size, tmp_path):
 
     for name in ("Omar Field", "Hugo Hand"):
         page.locator("#candidate-rows tr", has_text=name).locator("input[type=checkbox]").check()
+    page.locator("h1").click()  # the focus leaves the list: only the selection holds its refresh back
+    page.wait_for_timeout(6_000)  # longer than the list's 5 s refresh: a refresh would clear the boxes
+    expect(page.locator("#candidate-rows tbody input[name=row]:checked")).to_have_count(2)
     page.select_option("#bulk select[name=action]", "resend")
     with page.expect_navigation():
         page.locator("#bulk button:has-text('Continue')").click()

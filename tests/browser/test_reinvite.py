@@ -79,7 +79,7 @@ def test_manual_reinvite_shows_the_result_and_asks(servers, browser, page):
 
     page.click("a:has-text('Keep the existing attempt')")
     assert page.url == person
-    expect(page.locator("section.card[id^=attempt-]")).to_have_count(1)
+    expect(page.locator("article.card[id^=attempt-]")).to_have_count(1)
     expect(page.locator("h1")).to_have_text("Quinn")
 
     # On a phone, the question fits the screen and passes axe-core; this time a new attempt is chosen.
@@ -93,5 +93,5 @@ def test_manual_reinvite_shows_the_result_and_asks(servers, browser, page):
     expect(phone.locator(".flash-success")).to_contain_text("(a new attempt)")
     expect(phone.locator(".flash-success")).to_contain_text("Their name is now “Quinn Analyst” (was “Quinn”)")
     expect(phone.locator("h1")).to_have_text("Quinn Analyst")
-    expect(phone.locator("section.card[id^=attempt-]")).to_have_count(2)
+    expect(phone.locator("article.card[id^=attempt-]")).to_have_count(2)
     phone.context.close()
