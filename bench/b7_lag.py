@@ -20,9 +20,8 @@ import time
 from bench.common import (
     LEVER_BURST,
     LEVER_RATE,
-    BackgroundWorker,
     Sandbox,
-    SmtpSink,
+    Services,
     add_second_opening,
     command_line,
     connect_demo,
@@ -61,10 +60,10 @@ def run(candidates: int = 10, burst: int = 1000) -> dict:
     from dashboard.attempts.models import Attempt, Candidate
     from dashboard.extensions import db
 
-    sandbox, sink, worker = Sandbox(), SmtpSink(), None
     invite, scored, final = [], [], []
     burst_lag = None
-    try:
+    with Services() as running:
+        sandbox, sink = running.sandbox, running.sink
         app = paced_app(sandbox, "b7", **sink.config())
         with app.app_context():
             db.create_all()
@@ -73,7 +72,7 @@ def run(candidates: int = 10, burst: int = 1000) -> dict:
             prepare_account(connection)
             postings = {p["text"]: p["id"] for p in seeded["postings"]}
             evaluator = db.session.scalar(select(User.id).where(User.role.in_(("admin", "owner"))))
-            worker = BackgroundWorker(app)
+            running.start_worker(app)
             for n in range(candidates):
                 email = f"lag{n}@example.com"
                 [opp] = sandbox.admin("POST", "/_admin/applications", {"applications": [
@@ -120,13 +119,7 @@ def run(candidates: int = 10, burst: int = 1000) -> dict:
                 db.session.remove()
                 got = sink.wait_for("newcomer@example.com", 900)
                 burst_lag = got - began if got else None
-            worker.stop()
-            worker = None
-    finally:
-        if worker is not None:
-            worker.stop()
-        sink.stop()
-        sandbox.stop()
+            running.stop_worker()
     figures = {"candidates": candidates, "burst": burst, "burst_lag": burst_lag,
                "invite": invite, "scored": scored, "final": final}
     _report(figures)

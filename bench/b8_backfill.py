@@ -19,9 +19,7 @@ from collections import Counter
 from bench.common import (
     LEVER_BURST,
     LEVER_RATE,
-    BackgroundWorker,
-    Sandbox,
-    SmtpSink,
+    Services,
     call_kind,
     command_line,
     connect_demo,
@@ -47,8 +45,8 @@ def run(applicants: int = 10_000) -> dict:
     from dashboard.lever.sync.reconcile import reconcile_opportunities
     from dashboard.mail.models import MailMessage
 
-    sandbox, sink, worker = Sandbox(), SmtpSink(), None
-    try:
+    with Services() as running:
+        sandbox, sink = running.sandbox, running.sink
         app = paced_app(sandbox, "b8", rate=10000, burst=10000, **sink.config())  # seeding at full speed
         with app.app_context():
             db.create_all()
@@ -72,22 +70,16 @@ def run(applicants: int = 10_000) -> dict:
             began = time.time()
             services.decide_backfill(connection.organisation_id, admin.id, admin.name, "all")
             db.session.commit()
-            worker = BackgroundWorker(app)
+            running.start_worker(app)
             while run_requested("bench-requests"):
                 pass
             wait_settled(6 * 3600, poll=0.5)
             elapsed = time.time() - began
-            worker.stop()
-            worker = None
+            running.stop_worker()
             invited = db.session.scalar(select(func.count(Invitation.id))) or 0
             emails = db.session.scalar(select(func.count(MailMessage.id))) or 0
             lost = db.session.scalar(select(func.count(Effect.id)).where(Effect.state != "done")) or 0
         calls = sandbox.api_calls()
-    finally:
-        if worker is not None:
-            worker.stop()
-        sink.stop()
-        sandbox.stop()
     pages = sum(1 for c in calls if c["method"] == "GET" and c["path"].split("?")[0] == "/v1/opportunities")
     per_candidate = [c for c in calls if c["path"].startswith("/v1/opportunities/") and c["status"] != 429]
     kinds = Counter(call_kind(c) for c in calls if c["status"] != 429)

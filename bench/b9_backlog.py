@@ -17,9 +17,7 @@ import time
 from bench.common import (
     LEVER_BURST,
     LEVER_RATE,
-    BackgroundWorker,
-    Sandbox,
-    SmtpSink,
+    Services,
     command_line,
     connect_demo,
     paced_app,
@@ -41,8 +39,8 @@ def run(changes: int = 1300, opportunities: int = 10) -> dict:
     from dashboard.extensions import db
     from dashboard.lever.sync.models import InboxDelivery
 
-    sandbox, sink, worker = Sandbox(), SmtpSink(), None
-    try:
+    with Services() as running:
+        sandbox, sink = running.sandbox, running.sink
         app = paced_app(sandbox, "b9", **sink.config())
         with app.app_context():
             db.create_all()
@@ -64,19 +62,13 @@ def run(changes: int = 1300, opportunities: int = 10) -> dict:
             queue_delivery(connection, "applicationCreated", new["id"])
             db.session.commit()
             began = time.time()
-            worker = BackgroundWorker(app)
+            running.start_worker(app)
             invited_at = sink.wait_for(NEW_EMAIL, 300)
             wait_settled(900)
             cleared = time.time() - began
-            worker.stop()
-            worker = None
+            running.stop_worker()
             left = db.session.scalar(select(func.count(InboxDelivery.id)).where(InboxDelivery.state != "done"))
         calls = sandbox.api_calls()
-    finally:
-        if worker is not None:
-            worker.stop()
-        sink.stop()
-        sandbox.stop()
     lag = invited_at - began if invited_at is not None else None
     reads = sum(1 for c in calls if c["method"] == "GET")
     figures = {"changes": changes, "opportunities": opportunities, "lag": lag, "cleared": cleared,

@@ -335,6 +335,40 @@ class BackgroundWorker:
         self.thread.join(30)
 
 
+class Services:
+    """The sandbox and a real SMTP server for one benchmark, and the background worker once started;
+    whatever is running is stopped on leaving the `with` block."""
+
+    def __init__(self) -> None:
+        self.sandbox = Sandbox()
+        try:
+            self.sink = SmtpSink()
+        except BaseException:
+            self.sandbox.stop()
+            raise
+        self.worker: BackgroundWorker | None = None
+
+    def start_worker(self, app) -> None:
+        """The real worker loop for `app`, in a thread."""
+        self.worker = BackgroundWorker(app)
+
+    def stop_worker(self) -> None:
+        """Stop the worker loop, if it runs."""
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
+
+    def __enter__(self) -> Services:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.stop_worker()
+        finally:
+            self.sink.stop()
+            self.sandbox.stop()
+
+
 def waiting() -> int:
     """Rows still waiting in the inbox and the outbox (pending or claimed), inside an app context;
     ends the read transaction so the next count sees other sessions' commits."""
