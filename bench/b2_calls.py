@@ -11,11 +11,23 @@ Target: ≤ 1.0 × the minimum.
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 from collections import Counter
 
-from bench.common import Sandbox, app_config_for, connect_demo, drain, make_app, print_table, queue_delivery, verdict
+from bench.common import (
+    Sandbox,
+    add_second_opening,
+    app_config_for,
+    call_kind,
+    command_line,
+    connect_demo,
+    drain,
+    make_app,
+    prepare_account,
+    print_table,
+    queue_delivery,
+    verdict,
+)
 
 # step → (minimum calls, the reason for each)
 MINIMUM = {
@@ -40,13 +52,6 @@ OTHER_JOB = "Data Analyst (second opening)"
 ACCOUNT_READS = ("/v1/postings", "/v1/stages", "/v1/users", "/v1/feedback_templates")
 
 
-def _kind(call: dict) -> str:
-    """`METHOD /v1/path` with ids folded, e.g. `POST /v1/opportunities/:id/addTags`."""
-    parts = call["path"].split("?")[0].split("/")
-    folded = [":id" if any(ch.isdigit() for ch in p) and p != "v1" else p for p in parts]
-    return f"{call['method']} {'/'.join(folded).removeprefix('/v1/')}"
-
-
 class Lifecycle:
     """Runs steps and counts the sandbox calls each made."""
 
@@ -61,13 +66,13 @@ class Lifecycle:
         self.sandbox.clear_calls()
         action()
         drain(idle_limit=10)
-        calls = [c for c in self.sandbox.calls() if c["path"].startswith("/v1")]
+        calls = self.sandbox.api_calls()
         self.rate_limited += sum(1 for c in calls if c["status"] == 429)
         calls = [c for c in calls if c["status"] != 429]  # refused by the limit, then retried: shown apart
         self.account_reads += sum(1 for c in calls if c["method"] == "GET" and c["path"].split("?")[0]
                                   in ACCOUNT_READS)
         self.counts.setdefault(name, []).append(len(calls))
-        self.kinds.setdefault(name, Counter()).update(_kind(c) for c in calls)
+        self.kinds.setdefault(name, Counter()).update(call_kind(c) for c in calls)
 
 
 def _take_steps(life: Lifecycle, email: str, evaluator_id: int) -> None:
@@ -111,8 +116,6 @@ def run(size: int = 3) -> dict:
 
     from dashboard.accounts.models import User
     from dashboard.extensions import db
-    from dashboard.lever.connection.clients import client_for
-    from dashboard.lever.sync import catalog, feedback, performers
 
     sandbox = Sandbox()
     try:
@@ -121,19 +124,10 @@ def run(size: int = 3) -> dict:
         with app.app_context():
             db.create_all()
             connection, seeded = connect_demo(sandbox)
-            tag = next(p["tags"] for p in seeded["postings"] if p["text"] == "Data Analyst")
-            other = sandbox.admin("POST", "/_admin/seed", {"account_id": seeded["account"]["id"],
-                                                           "postings": [{"text": OTHER_JOB, "tags": tag}]})
-            seeded["postings"] += other["postings"]
+            add_second_opening(sandbox, seeded, OTHER_JOB)
             sandbox.clear_calls()
-            # What connecting and the scheduler do once per account.
-            client = client_for(connection)
-            catalog.refresh_postings(connection, client)
-            catalog.refresh_stages(connection, client)
-            feedback.ensure_template(connection, client)
-            performers.perform_as_user(connection, client)
-            db.session.commit()
-            setup_calls = Counter(_kind(c) for c in sandbox.calls() if c["path"].startswith("/v1"))
+            prepare_account(connection)
+            setup_calls = Counter(call_kind(c) for c in sandbox.api_calls())
             postings = {p["text"]: p["id"] for p in seeded["postings"]}
             stages = {s["text"]: s["id"] for s in sandbox.admin("GET", "/_admin/state")["stages"]}
             evaluator = db.session.scalar(select(User.id).where(User.role.in_(("admin", "owner"))))
@@ -187,10 +181,10 @@ def _backfill(sandbox: Sandbox, connection, posting_id: str, size: int) -> dict:
     sandbox.clear_calls()
     changes = reconcile_opportunities(connection.id)
     drain(idle_limit=10)
-    calls = [c for c in sandbox.calls() if c["path"].startswith("/v1")]
+    calls = sandbox.api_calls()
     pages = sum(1 for c in calls if c["method"] == "GET" and c["path"].split("?")[0] == "/v1/opportunities")
     return {"invited": changes["invited"], "pages": pages, "other": len(calls) - pages,
-            "kinds": Counter(_kind(c) for c in calls)}
+            "kinds": Counter(call_kind(c) for c in calls)}
 
 
 def _report(life: Lifecycle, setup_calls: Counter, size: int, backfill: dict) -> dict:
@@ -238,10 +232,8 @@ def _report(life: Lifecycle, setup_calls: Counter, size: int, backfill: dict) ->
 
 def main(argv: list[str] | None = None) -> dict:
     """Command line entry: `python -m bench.b2_calls [--size N]`."""
-    parser = argparse.ArgumentParser(prog="bench.b2_calls", description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=3, help="candidates per job kind")
-    args = parser.parse_args(argv)
-    return run(args.size)
+    return command_line(run, __doc__, argv,
+                        ("--size", int, 3, "candidates per job kind"))
 
 
 if __name__ == "__main__":

@@ -11,15 +11,23 @@ default settings (the client paces at Lever's 10/s, burst 20, adapting after a 4
 
 from __future__ import annotations
 
-import argparse
-import tempfile
 import threading
 import time
 
-from bench.common import Sandbox, app_config_for, connect_demo, drain, make_app, print_table, queue_delivery, verdict
+from bench.common import (
+    LEVER_BURST,
+    LEVER_RATE,
+    Sandbox,
+    command_line,
+    connect_demo,
+    drain,
+    paced_app,
+    prepare_account,
+    print_table,
+    queue_delivery,
+    verdict,
+)
 
-LEVER_RATE = 10.0
-LEVER_BURST = 20
 STATUS_INVITED = "Alooba - Invited"
 JOB_TAG = "Alooba Assessment - Data Analyst Assessment"
 
@@ -54,8 +62,6 @@ def run(size: int = 1000, rate: float | None = None, burst: int | None = None, w
 
     from dashboard.config import BaseConfig
     from dashboard.extensions import db
-    from dashboard.lever.connection.clients import client_for
-    from dashboard.lever.sync import catalog, feedback, performers
     from dashboard.lever.sync.models import Effect, InboxDelivery, Invitation
     from dashboard.mail.models import MailMessage
 
@@ -64,19 +70,11 @@ def run(size: int = 1000, rate: float | None = None, burst: int | None = None, w
 
     sandbox = Sandbox()
     try:
-        sandbox.admin("POST", "/_admin/config", {"rate": LEVER_RATE, "burst": LEVER_BURST})
-        tmp = tempfile.mkdtemp(prefix="b3-")
-        app = make_app(f"sqlite:///{tmp}/b3.db", LEVER_PACE_RATE=rate, LEVER_PACE_BURST=burst,
-                       LEVER_PACER="memory", **app_config_for(sandbox))
+        app = paced_app(sandbox, "b3", LEVER_PACE_RATE=rate, LEVER_PACE_BURST=burst)
         with app.app_context():
             db.create_all()
             connection, seeded = connect_demo(sandbox)
-            client = client_for(connection)  # what connecting and the scheduler do once per account
-            catalog.refresh_postings(connection, client)
-            catalog.refresh_stages(connection, client)
-            feedback.ensure_template(connection, client)
-            performers.perform_as_user(connection, client)
-            db.session.commit()
+            prepare_account(connection)
             posting = next(p["id"] for p in seeded["postings"] if p["text"] == "Data Analyst")
             opps = []
             for start in range(0, size, 200):
@@ -92,7 +90,7 @@ def run(size: int = 1000, rate: float | None = None, burst: int | None = None, w
             db.session.remove()
             _run_workers(app, workers)
             elapsed = time.monotonic() - began
-            calls = [c for c in sandbox.calls() if c["path"].startswith("/v1")]
+            calls = sandbox.api_calls()
             invitations = db.session.scalar(select(func.count(Invitation.id))) or 0
             emails = db.session.scalar(select(func.count(MailMessage.id))) or 0
             lost = (db.session.scalar(select(func.count(Effect.id)).where(Effect.state != "done")) or 0) + (
@@ -130,15 +128,11 @@ def _report(f: dict) -> None:
 
 def main(argv: list[str] | None = None) -> dict:
     """Command line entry: `python -m bench.b3_burst [--size N] [--rate R] [--burst B] [--workers W]`."""
-    parser = argparse.ArgumentParser(prog="bench.b3_burst", description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=1000, help="applications in the burst")
-    parser.add_argument("--rate", type=float, default=None, help="client pacing, requests/s (LEVER_PACE_RATE; "
-                                                                  "default: the app's)")
-    parser.add_argument("--burst", type=int, default=None, help="client pacing burst (LEVER_PACE_BURST; default: "
-                                                                "the app's)")
-    parser.add_argument("--workers", type=int, default=1, help="worker threads")
-    args = parser.parse_args(argv)
-    return run(args.size, args.rate, args.burst, args.workers)
+    return command_line(run, __doc__, argv,
+                        ("--size", int, 1000, "applications in the burst"),
+                        ("--rate", float, None, "client pacing, requests/s (LEVER_PACE_RATE; default: the app's)"),
+                        ("--burst", int, None, "client pacing burst (LEVER_PACE_BURST; default: the app's)"),
+                        ("--workers", int, 1, "worker threads"))
 
 
 if __name__ == "__main__":

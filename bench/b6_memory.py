@@ -6,13 +6,12 @@ B4's pages (when bench/b4_dashboard.py exists), sampled from /proc/<pid>/status.
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import subprocess
 import sys
 import time
 
-from bench.common import ROOT, print_table, rss_kb, verdict
+from bench.common import ROOT, command_line, print_table, rss_kb, verdict
 
 TARGET_MB = 150
 
@@ -52,11 +51,9 @@ def run(size: int = 1000, b4_candidates: int = 5000) -> dict:
 
 def main(argv: list[str] | None = None) -> dict:
     """Command line entry: `python -m bench.b6_memory [--size N] [--b4-candidates N]`."""
-    parser = argparse.ArgumentParser(prog="bench.b6_memory", description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=1000, help="deliveries per B1 throughput run")
-    parser.add_argument("--b4-candidates", type=int, default=5000, help="candidates in the B4 data set")
-    args = parser.parse_args(argv)
-    return run(args.size, args.b4_candidates)
+    return command_line(run, __doc__, argv,
+                        ("--size", int, 1000, "deliveries per B1 throughput run"),
+                        ("--b4-candidates", int, 5000, "candidates in the B4 data set"))
 
 
 if __name__ == "__main__":

@@ -15,25 +15,24 @@ Targets: p50 and p95 at idle ≤ 2 s; during the burst, invited within 30 s.
 
 from __future__ import annotations
 
-import argparse
-import tempfile
 import time
 
 from bench.common import (
-    BackgroundWorker,
+    LEVER_BURST,
+    LEVER_RATE,
     Sandbox,
-    SmtpSink,
-    app_config_for,
+    Services,
+    add_second_opening,
+    command_line,
     connect_demo,
-    make_app,
+    paced_app,
     percentile,
+    prepare_account,
     print_table,
     queue_delivery,
     verdict,
 )
 
-LEVER_RATE = 10.0
-LEVER_BURST = 20
 IDLE_TARGET = 2.0
 BURST_TARGET = 30.0
 OTHER_JOB = "Data Analyst (second opening)"
@@ -60,31 +59,20 @@ def run(candidates: int = 10, burst: int = 1000) -> dict:
     from dashboard.attempts import services as attempts
     from dashboard.attempts.models import Attempt, Candidate
     from dashboard.extensions import db
-    from dashboard.lever.connection.clients import client_for
-    from dashboard.lever.sync import catalog, feedback, performers
 
-    sandbox, sink, worker = Sandbox(), SmtpSink(), None
     invite, scored, final = [], [], []
     burst_lag = None
-    try:
-        sandbox.admin("POST", "/_admin/config", {"rate": LEVER_RATE, "burst": LEVER_BURST})
-        tmp = tempfile.mkdtemp(prefix="b7-")
-        app = make_app(f"sqlite:///{tmp}/b7.db", LEVER_PACER="memory", **app_config_for(sandbox), **sink.config())
+    with Services() as running:
+        sandbox, sink = running.sandbox, running.sink
+        app = paced_app(sandbox, "b7", **sink.config())
         with app.app_context():
             db.create_all()
             connection, seeded = connect_demo(sandbox)
-            tag = next(p["tags"] for p in seeded["postings"] if p["text"] == "Data Analyst")
-            seeded["postings"] += sandbox.admin("POST", "/_admin/seed", {
-                "account_id": seeded["account"]["id"], "postings": [{"text": OTHER_JOB, "tags": tag}]})["postings"]
-            client = client_for(connection)  # what connecting and the scheduler do once per account
-            catalog.refresh_postings(connection, client)
-            catalog.refresh_stages(connection, client)
-            feedback.ensure_template(connection, client)
-            performers.perform_as_user(connection, client)
-            db.session.commit()
+            add_second_opening(sandbox, seeded, OTHER_JOB)
+            prepare_account(connection)
             postings = {p["text"]: p["id"] for p in seeded["postings"]}
             evaluator = db.session.scalar(select(User.id).where(User.role.in_(("admin", "owner"))))
-            worker = BackgroundWorker(app)
+            running.start_worker(app)
             for n in range(candidates):
                 email = f"lag{n}@example.com"
                 [opp] = sandbox.admin("POST", "/_admin/applications", {"applications": [
@@ -131,13 +119,7 @@ def run(candidates: int = 10, burst: int = 1000) -> dict:
                 db.session.remove()
                 got = sink.wait_for("newcomer@example.com", 900)
                 burst_lag = got - began if got else None
-            worker.stop()
-            worker = None
-    finally:
-        if worker is not None:
-            worker.stop()
-        sink.stop()
-        sandbox.stop()
+            running.stop_worker()
     figures = {"candidates": candidates, "burst": burst, "burst_lag": burst_lag,
                "invite": invite, "scored": scored, "final": final}
     _report(figures)
@@ -163,11 +145,9 @@ def _report(f: dict) -> None:
 
 def main(argv: list[str] | None = None) -> dict:
     """Command line entry: `python -m bench.b7_lag [--candidates N] [--burst N]`."""
-    parser = argparse.ArgumentParser(prog="bench.b7_lag", description=__doc__.splitlines()[0])
-    parser.add_argument("--candidates", type=int, default=10, help="candidates measured at idle")
-    parser.add_argument("--burst", type=int, default=1000, help="applications in the burst (0: none)")
-    args = parser.parse_args(argv)
-    return run(args.candidates, args.burst)
+    return command_line(run, __doc__, argv,
+                        ("--candidates", int, 10, "candidates measured at idle"),
+                        ("--burst", int, 1000, "applications in the burst (0: none)"))
 
 
 if __name__ == "__main__":

@@ -13,27 +13,23 @@ Targets: all invited; calls ≤ 2 per candidate + list pages; time ≤ 1.10 × t
 
 from __future__ import annotations
 
-import argparse
-import tempfile
 import time
 from collections import Counter
 
 from bench.common import (
-    BackgroundWorker,
-    Sandbox,
-    SmtpSink,
-    app_config_for,
+    LEVER_BURST,
+    LEVER_RATE,
+    Services,
     call_kind,
+    command_line,
     connect_demo,
     drain,
-    make_app,
+    paced_app,
+    prepare_account,
     print_table,
-    settled,
     verdict,
+    wait_settled,
 )
-
-LEVER_RATE = 10.0
-LEVER_BURST = 20
 
 
 def run(applicants: int = 10_000) -> dict:
@@ -44,17 +40,14 @@ def run(applicants: int = 10_000) -> dict:
     from dashboard.core.clock import utcnow
     from dashboard.extensions import db
     from dashboard.jobs.runs import run_requested
-    from dashboard.lever.connection.clients import client_for
-    from dashboard.lever.sync import catalog, feedback, performers, services
+    from dashboard.lever.sync import services
     from dashboard.lever.sync.models import Effect, Invitation
     from dashboard.lever.sync.reconcile import reconcile_opportunities
     from dashboard.mail.models import MailMessage
 
-    sandbox, sink, worker = Sandbox(), SmtpSink(), None
-    try:
-        sandbox.admin("POST", "/_admin/config", {"rate": 10000, "burst": 10000})  # seeding at full speed
-        tmp = tempfile.mkdtemp(prefix="b8-")
-        app = make_app(f"sqlite:///{tmp}/b8.db", LEVER_PACER="memory", **app_config_for(sandbox), **sink.config())
+    with Services() as running:
+        sandbox, sink = running.sandbox, running.sink
+        app = paced_app(sandbox, "b8", rate=10000, burst=10000, **sink.config())  # seeding at full speed
         with app.app_context():
             db.create_all()
             connection, seeded = connect_demo(sandbox)
@@ -66,12 +59,7 @@ def run(applicants: int = 10_000) -> dict:
             time.sleep(0.01)
             connection.connected_at, connection.backfill_decision = utcnow(), None  # connected after them
             db.session.commit()
-            client = client_for(connection)  # what connecting and the scheduler do once per account
-            catalog.refresh_postings(connection, client)
-            catalog.refresh_stages(connection, client)
-            feedback.ensure_template(connection, client)
-            performers.perform_as_user(connection, client)
-            db.session.commit()
+            prepare_account(connection)
             held = reconcile_opportunities(connection.id)  # the first pass: everyone waits for the decision
             drain(idle_limit=60)  # its writes (the job's tags on each applicant) belong to connecting
             waiting = services.backfill_waiting(connection.organisation_id)
@@ -82,23 +70,16 @@ def run(applicants: int = 10_000) -> dict:
             began = time.time()
             services.decide_backfill(connection.organisation_id, admin.id, admin.name, "all")
             db.session.commit()
-            worker = BackgroundWorker(app)
+            running.start_worker(app)
             while run_requested("bench-requests"):
                 pass
-            while not settled() and time.time() - began < 6 * 3600:
-                time.sleep(0.5)
+            wait_settled(6 * 3600, poll=0.5)
             elapsed = time.time() - began
-            worker.stop()
-            worker = None
+            running.stop_worker()
             invited = db.session.scalar(select(func.count(Invitation.id))) or 0
             emails = db.session.scalar(select(func.count(MailMessage.id))) or 0
             lost = db.session.scalar(select(func.count(Effect.id)).where(Effect.state != "done")) or 0
-        calls = [c for c in sandbox.calls() if c["path"].startswith("/v1")]
-    finally:
-        if worker is not None:
-            worker.stop()
-        sink.stop()
-        sandbox.stop()
+        calls = sandbox.api_calls()
     pages = sum(1 for c in calls if c["method"] == "GET" and c["path"].split("?")[0] == "/v1/opportunities")
     per_candidate = [c for c in calls if c["path"].startswith("/v1/opportunities/") and c["status"] != 429]
     kinds = Counter(call_kind(c) for c in calls if c["status"] != 429)
@@ -132,10 +113,8 @@ def _report(f: dict) -> None:
 
 def main(argv: list[str] | None = None) -> dict:
     """Command line entry: `python -m bench.b8_backfill [--applicants N]`."""
-    parser = argparse.ArgumentParser(prog="bench.b8_backfill", description=__doc__.splitlines()[0])
-    parser.add_argument("--applicants", type=int, default=10_000, help="applicants in Lever before connecting")
-    args = parser.parse_args(argv)
-    return run(args.applicants)
+    return command_line(run, __doc__, argv,
+                        ("--applicants", int, 10_000, "applicants in Lever before connecting"))
 
 
 if __name__ == "__main__":

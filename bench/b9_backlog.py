@@ -12,25 +12,22 @@ Target: the invitation within 10 s.
 
 from __future__ import annotations
 
-import argparse
-import tempfile
 import time
 
 from bench.common import (
-    BackgroundWorker,
-    Sandbox,
-    SmtpSink,
-    app_config_for,
+    LEVER_BURST,
+    LEVER_RATE,
+    Services,
+    command_line,
     connect_demo,
-    make_app,
+    paced_app,
+    prepare_account,
     print_table,
     queue_delivery,
-    settled,
     verdict,
+    wait_settled,
 )
 
-LEVER_RATE = 10.0
-LEVER_BURST = 20
 TARGET_SECONDS = 10.0
 NEW_EMAIL = "newcomer@example.com"
 
@@ -40,24 +37,15 @@ def run(changes: int = 1300, opportunities: int = 10) -> dict:
     from sqlalchemy import func, select
 
     from dashboard.extensions import db
-    from dashboard.lever.connection.clients import client_for
-    from dashboard.lever.sync import catalog, feedback, performers
     from dashboard.lever.sync.models import InboxDelivery
 
-    sandbox, sink, worker = Sandbox(), SmtpSink(), None
-    try:
-        sandbox.admin("POST", "/_admin/config", {"rate": LEVER_RATE, "burst": LEVER_BURST})
-        tmp = tempfile.mkdtemp(prefix="b9-")
-        app = make_app(f"sqlite:///{tmp}/b9.db", LEVER_PACER="memory", **app_config_for(sandbox), **sink.config())
+    with Services() as running:
+        sandbox, sink = running.sandbox, running.sink
+        app = paced_app(sandbox, "b9", **sink.config())
         with app.app_context():
             db.create_all()
             connection, seeded = connect_demo(sandbox)
-            client = client_for(connection)  # what connecting and the scheduler do once per account
-            catalog.refresh_postings(connection, client)
-            catalog.refresh_stages(connection, client)
-            feedback.ensure_template(connection, client)
-            performers.perform_as_user(connection, client)
-            db.session.commit()
+            prepare_account(connection)
             postings = {p["text"]: p["id"] for p in seeded["postings"]}
             stages = [s["id"] for s in sandbox.admin("GET", "/_admin/state")["stages"]]
             busy = sandbox.admin("POST", "/_admin/applications", {"applications": [
@@ -74,20 +62,13 @@ def run(changes: int = 1300, opportunities: int = 10) -> dict:
             queue_delivery(connection, "applicationCreated", new["id"])
             db.session.commit()
             began = time.time()
-            worker = BackgroundWorker(app)
+            running.start_worker(app)
             invited_at = sink.wait_for(NEW_EMAIL, 300)
-            while not settled() and time.time() - began < 900:
-                time.sleep(0.2)
+            wait_settled(900)
             cleared = time.time() - began
-            worker.stop()
-            worker = None
+            running.stop_worker()
             left = db.session.scalar(select(func.count(InboxDelivery.id)).where(InboxDelivery.state != "done"))
-        calls = [c for c in sandbox.calls() if c["path"].startswith("/v1")]
-    finally:
-        if worker is not None:
-            worker.stop()
-        sink.stop()
-        sandbox.stop()
+        calls = sandbox.api_calls()
     lag = invited_at - began if invited_at is not None else None
     reads = sum(1 for c in calls if c["method"] == "GET")
     figures = {"changes": changes, "opportunities": opportunities, "lag": lag, "cleared": cleared,
@@ -114,11 +95,9 @@ def _report(f: dict) -> None:
 
 def main(argv: list[str] | None = None) -> dict:
     """Command line entry: `python -m bench.b9_backlog [--changes N] [--opportunities K]`."""
-    parser = argparse.ArgumentParser(prog="bench.b9_backlog", description=__doc__.splitlines()[0])
-    parser.add_argument("--changes", type=int, default=1300, help="queued stage-change deliveries")
-    parser.add_argument("--opportunities", type=int, default=10, help="opportunities they are about")
-    args = parser.parse_args(argv)
-    return run(args.changes, args.opportunities)
+    return command_line(run, __doc__, argv,
+                        ("--changes", int, 1300, "queued stage-change deliveries"),
+                        ("--opportunities", int, 10, "opportunities they are about"))
 
 
 if __name__ == "__main__":

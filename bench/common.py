@@ -6,6 +6,7 @@ noisy, so measurements are repeated and reported as median and min–max.
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import secrets
@@ -24,6 +25,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+LEVER_RATE = 10.0  # what Lever allows one account: requests per second
+LEVER_BURST = 20  # and the burst on top
 
 
 # ---------------------------------------------------------------- statistics and output
@@ -63,6 +66,19 @@ def print_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[obje
 def verdict(ok: bool) -> str:
     """The word printed beside a figure and its target."""
     return "meets" if ok else "MISSES"
+
+
+def command_line(run, doc: str, argv: list[str] | None, *options: tuple[str, type, object, str]) -> dict:
+    """Parse `argv` for a benchmark module and call its `run` with the options as keyword arguments.
+
+    `doc` is the module's docstring (its first line describes the command); each option is
+    (flag, type, default, help), e.g. ("--size", int, 1000, "applications in the burst"), and its
+    name with dashes turned to underscores is the keyword `run` takes."""
+    prog = "bench." + run.__module__.rsplit(".", 1)[-1]
+    parser = argparse.ArgumentParser(prog=prog, description=doc.splitlines()[0])
+    for flag, kind, default, text in options:
+        parser.add_argument(flag, type=kind, default=default, help=text)
+    return run(**vars(parser.parse_args(argv)))
 
 
 def call_kind(call: dict) -> str:
@@ -138,6 +154,10 @@ class Sandbox:
     def calls(self) -> list[dict]:
         """The sandbox's API call log."""
         return self.admin("GET", "/_admin/calls")
+
+    def api_calls(self) -> list[dict]:
+        """The call log's entries for Lever's API (`/v1/...`), without the admin calls."""
+        return [c for c in self.calls() if c["path"].startswith("/v1")]
 
     def clear_calls(self) -> None:
         """Forget the call log."""
@@ -253,6 +273,38 @@ def connect_demo(sandbox: Sandbox, *, signature_token: str | None = None):
     return connection, seeded
 
 
+def paced_app(sandbox: Sandbox, name: str, *, rate: float = LEVER_RATE, burst: int = LEVER_BURST, **overrides):
+    """The sandbox made to allow `rate` requests/s (burst `burst`) and a dashboard app on a fresh SQLite
+    file named after `name`, pointed at it, pacing in memory; `overrides` are further settings."""
+    sandbox.admin("POST", "/_admin/config", {"rate": rate, "burst": burst})
+    tmp = tempfile.mkdtemp(prefix=f"{name}-")
+    settings = {"LEVER_PACER": "memory", **app_config_for(sandbox), **overrides}
+    return make_app(f"sqlite:///{tmp}/{name}.db", **settings)
+
+
+def prepare_account(connection) -> None:
+    """Inside an app context: what connecting and the scheduler do once per account (postings, stages,
+    the feedback template, the Lever user to act as), committed."""
+    from dashboard.extensions import db
+    from dashboard.lever.connection.clients import client_for
+    from dashboard.lever.sync import catalog, feedback, performers
+
+    client = client_for(connection)
+    catalog.refresh_postings(connection, client)
+    catalog.refresh_stages(connection, client)
+    feedback.ensure_template(connection, client)
+    performers.perform_as_user(connection, client)
+    db.session.commit()
+
+
+def add_second_opening(sandbox: Sandbox, seeded: dict, text: str) -> None:
+    """A second posting named `text` in the seeded account, tagged like "Data Analyst" (so it uses the same
+    assessment); appended to `seeded["postings"]`."""
+    tag = next(p["tags"] for p in seeded["postings"] if p["text"] == "Data Analyst")
+    seeded["postings"] += sandbox.admin("POST", "/_admin/seed", {
+        "account_id": seeded["account"]["id"], "postings": [{"text": text, "tags": tag}]})["postings"]
+
+
 def queue_delivery(connection, event: str, opportunity_id: str, to_stage_id: str | None = None) -> None:
     """Put one verified delivery in the inbox, as the webhook receiver would."""
     from dashboard.extensions import db
@@ -283,8 +335,43 @@ class BackgroundWorker:
         self.thread.join(30)
 
 
-def settled() -> bool:
-    """True when nothing waits in the inbox or the outbox (inside an app context)."""
+class Services:
+    """The sandbox and a real SMTP server for one benchmark, and the background worker once started;
+    whatever is running is stopped on leaving the `with` block."""
+
+    def __init__(self) -> None:
+        self.sandbox = Sandbox()
+        try:
+            self.sink = SmtpSink()
+        except BaseException:
+            self.sandbox.stop()
+            raise
+        self.worker: BackgroundWorker | None = None
+
+    def start_worker(self, app) -> None:
+        """The real worker loop for `app`, in a thread."""
+        self.worker = BackgroundWorker(app)
+
+    def stop_worker(self) -> None:
+        """Stop the worker loop, if it runs."""
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
+
+    def __enter__(self) -> Services:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.stop_worker()
+        finally:
+            self.sink.stop()
+            self.sandbox.stop()
+
+
+def waiting() -> int:
+    """Rows still waiting in the inbox and the outbox (pending or claimed), inside an app context;
+    ends the read transaction so the next count sees other sessions' commits."""
     from sqlalchemy import func, select
 
     from dashboard.extensions import db
@@ -294,28 +381,33 @@ def settled() -> bool:
             or 0) + (db.session.scalar(select(func.count(InboxDelivery.id)).where(
                 InboxDelivery.state.in_(("pending", "claimed")))) or 0)
     db.session.commit()
-    return left == 0
+    return left
+
+
+def settled() -> bool:
+    """True when nothing waits in the inbox or the outbox (inside an app context)."""
+    return waiting() == 0
+
+
+def wait_settled(seconds: float, poll: float = 0.2) -> None:
+    """Wait (up to `seconds`) while another thread's worker empties the inbox and the outbox."""
+    deadline = time.monotonic() + seconds
+    while not settled() and time.monotonic() < deadline:
+        time.sleep(poll)
 
 
 def drain(max_rounds: int = 100_000, idle_limit: float = 30.0) -> int:
     """Run the worker until the inbox and the outbox are empty; returns the passes made.
 
     Back-offs are real (a rate-limited row waits its turn), so the time spent is the real one."""
-    from sqlalchemy import func, select
-
-    from dashboard.extensions import db
     from dashboard.jobs.worker import run_once
-    from dashboard.lever.sync.models import Effect, InboxDelivery
 
     idle_since = None
     for rounds in range(1, max_rounds + 1):
         if run_once():
             idle_since = None
             continue
-        left = (db.session.scalar(select(func.count(Effect.id)).where(Effect.state.in_(("pending", "claimed"))))
-                or 0) + (db.session.scalar(select(func.count(InboxDelivery.id)).where(
-                    InboxDelivery.state.in_(("pending", "claimed")))) or 0)
-        db.session.commit()
+        left = waiting()
         if not left:
             return rounds
         idle_since = idle_since or time.monotonic()

@@ -11,32 +11,25 @@ from sqlalchemy import inspect, text
 
 from dashboard.core.clock import as_utc
 from dashboard.extensions import db
+from tests.support.migrations import index_names, upgrade_with_rows
 
 BEFORE = "db7f2ccf6ae6"
 INVITED = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
-
-
-def _seed() -> None:
-    rows = (
-        "INSERT INTO organisations (id, name, timezone, created_at) VALUES (1, 'Acme', 'UTC', :at)",
-        "INSERT INTO assessments (id, organisation_id, name, description, status, passing_score, time_limit_minutes,"
-        " invitation_valid_days, created_at) VALUES (1, 1, 'A', '', 'published', 70, 25, 7, :at),"
-        " (2, 1, 'B', '', 'published', 40, 90, 7, :at)",
-        "INSERT INTO candidates (id, organisation_id, email, name, created_at)"
-        " VALUES (1, 1, 'c@example.com', 'C', :at)",
-        "INSERT INTO attempts (id, organisation_id, candidate_id, assessment_id, token, status, invited_at, deadline,"
-        " extra_minutes, evaluation_state) VALUES (1, 1, 1, 1, 't1', 'in_progress', :at, :at, 5, 'pending'),"
-        " (2, 1, 1, 2, 't2', 'invited', :at, :at, 0, 'pending')",
-    )
-    with db.engine.begin() as conn:
-        for sql in rows:
-            conn.execute(text(sql), {"at": INVITED})
+ROWS = (
+    "INSERT INTO organisations (id, name, timezone, created_at) VALUES (1, 'Acme', 'UTC', :at)",
+    "INSERT INTO assessments (id, organisation_id, name, description, status, passing_score, time_limit_minutes,"
+    " invitation_valid_days, created_at) VALUES (1, 1, 'A', '', 'published', 70, 25, 7, :at),"
+    " (2, 1, 'B', '', 'published', 40, 90, 7, :at)",
+    "INSERT INTO candidates (id, organisation_id, email, name, created_at)"
+    " VALUES (1, 1, 'c@example.com', 'C', :at)",
+    "INSERT INTO attempts (id, organisation_id, candidate_id, assessment_id, token, status, invited_at, deadline,"
+    " extra_minutes, evaluation_state) VALUES (1, 1, 1, 1, 't1', 'in_progress', :at, :at, 5, 'pending'),"
+    " (2, 1, 1, 2, 't2', 'invited', :at, :at, 0, 'pending')",
+)
 
 
 def test_existing_attempts_are_backfilled_from_their_assessment(empty_app):  # noqa: F811
-    upgrade(revision=BEFORE)
-    _seed()
-    upgrade()
+    upgrade_with_rows(BEFORE, ROWS, INVITED)
     with db.engine.connect() as conn:
         rows = conn.execute(text("SELECT id, time_limit_minutes, passing_score, valid_from FROM attempts "
                                  "ORDER BY id")).all()
@@ -46,10 +39,7 @@ def test_existing_attempts_are_backfilled_from_their_assessment(empty_app):  # n
     indexes = {i["name"] for i in inspect(db.engine).get_indexes("attempts")}
     assert {"ix_attempts_status_deadline", "ix_attempts_organisation_status"} <= indexes
     if db.engine.dialect.name == "sqlite":  # not rebuilt: the expression indexes are still there
-        with db.engine.connect() as conn:
-            names = set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'index' "
-                                          "AND tbl_name = 'attempts'")).scalars())
-        assert {"ix_attempts_organisation_score", "ix_attempts_organisation_status_score"} <= names
+        assert {"ix_attempts_organisation_score", "ix_attempts_organisation_status_score"} <= index_names("attempts")
     downgrade(revision=BEFORE)
     columns = {c["name"] for c in inspect(db.engine).get_columns("attempts")}
     assert not columns & {"time_limit_minutes", "passing_score", "valid_from"}

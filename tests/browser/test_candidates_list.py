@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import time
-import urllib.request
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.support.browser import log_in
+from tests.support.browser import apply_in_lever, connect_lever, log_in
 from tests.support.screenshots import shoot
 
 pytestmark = pytest.mark.browser
@@ -27,13 +25,6 @@ APPLICANTS = (("Priya Analyst", "priya@example.com"), ("Tomás Analyst", "tomas@
 BY_HAND = ("Hugo Hand", "hugo@hire.example")
 
 
-def _admin(sandbox: str, path: str, body: dict | None = None) -> dict:
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(f"{sandbox}{path}", data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 (loopback)
-        return json.loads(resp.read() or b"null")
-
-
 @pytest.fixture(scope="module")
 def world(servers, browser):
     """Lever connected; four applicants invited by the integration, one person invited by hand."""
@@ -42,15 +33,8 @@ def world(servers, browser):
     context.set_default_timeout(15_000)
     owner = context.new_page()
     log_in(owner, base, "owner@acme.example")
-    owner.goto(f"{base}/settings")
-    owner.locator("#lever-card button:has-text('Enable')").click()
-    option = owner.locator("select[name=user_id] option", has_text="Sam Super").first
-    owner.select_option("select[name=user_id]", value=option.get_attribute("value"))
-    owner.click("button[value=accept]")
-    expect(owner.locator("#lever-card h2")).to_contain_text("Connected")
-    posting = next(p for p in _admin(sandbox, "/_admin/state")["postings"] if p["text"] == "Data Analyst")
-    _admin(sandbox, "/_admin/applications", {"applications": [
-        {"posting_id": posting["id"], "name": name, "email": email} for name, email in APPLICANTS]})
+    connect_lever(owner, base, sandbox)
+    apply_in_lever(sandbox, "Data Analyst", APPLICANTS)
     owner.goto(f"{base}/assessments/")
     owner.locator("a:has-text('Data Analyst Assessment')").first.click()
     owner.fill("input[name=email]", BY_HAND[1])

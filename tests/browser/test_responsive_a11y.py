@@ -5,17 +5,15 @@ unanswered questions, and sees the time left count down."""
 
 from __future__ import annotations
 
-import json
 import re
 import time
-import urllib.request
 from dataclasses import dataclass, field
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.support.browser import log_in
+from tests.support.browser import apply_in_lever, connect_lever, log_in
 from tests.support.screenshots import shoot
 
 pytestmark = pytest.mark.browser
@@ -82,14 +80,6 @@ class Survey:
         shoot(page, f"phone-{name}")
 
 
-def _admin(sandbox: str, path: str, body: dict | None = None) -> dict:
-    """The sandbox's JSON admin API (GET without a body, POST with one)."""
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(f"{sandbox}{path}", data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 (loopback)
-        return json.loads(resp.read() or b"null")
-
-
 def _phone(browser, **options):
     context = browser.new_context(viewport=PHONE, **options)
     context.set_default_timeout(15_000)
@@ -104,16 +94,9 @@ def world(servers, browser):
     owner = _phone(browser)
     owner.on("dialog", lambda dialog: dialog.accept())
     log_in(owner, base, "owner@acme.example")
-    owner.goto(f"{base}/settings")
-    owner.locator("#lever-card button:has-text('Enable')").click()
-    option = owner.locator("select[name=user_id] option", has_text="Sam Super").first
-    owner.select_option("select[name=user_id]", value=option.get_attribute("value"))
-    owner.click("button[value=accept]")
-    expect(owner.locator("#lever-card h2")).to_contain_text("Connected")
+    connect_lever(owner, base, sandbox)
 
-    posting = next(p for p in _admin(sandbox, "/_admin/state")["postings"] if p["text"] == "Data Analyst")
-    _admin(sandbox, "/_admin/applications", {"applications": [
-        {"posting_id": posting["id"], "name": name, "email": email} for name, email in APPLICANTS.values()]})
+    apply_in_lever(sandbox, "Data Analyst", APPLICANTS.values())
     links: dict[str, str] = {}
     deadline = time.monotonic() + 60
     while len(links) < len(APPLICANTS) and time.monotonic() < deadline:

@@ -11,6 +11,7 @@ from dashboard.attempts.events import Actor
 from dashboard.attempts.models import Attempt, Candidate
 from dashboard.extensions import db
 from dashboard.mail.models import MailMessage
+from tests.support.attempts import complete
 
 
 def _count(model) -> int:
@@ -18,20 +19,12 @@ def _count(model) -> int:
     return db.session.scalar(select(func.count(model.id)))
 
 
-def _complete(attempt):
-    services.start_attempt(attempt.id)
-    for ps in sorted(attempt.part_scores, key=lambda p: p.part.position):
-        answers = {q.id: (q.correct_choice if q.kind == "multiple_choice" else "x") for q in ps.part.questions}
-        services.submit_part(attempt.id, ps.part_id, answers)
-    db.session.commit()
-
-
 def test_reinvite_after_a_result_asks_first_and_creates_only_when_chosen(recruiter_client, recruiter,
                                                                          build_assessment, invite):
     org = recruiter.organisation
     assessment = build_assessment(org, parts=(("auto", 1, 2),))
     first = invite(org, assessment, email="casey@example.com", name="Casey Candidate")
-    _complete(first)
+    complete(first)
     assert first.status == "completed" and first.final_score == 100
     mails = _count(MailMessage)
 

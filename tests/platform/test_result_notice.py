@@ -8,19 +8,12 @@ from dashboard.attempts import services
 from dashboard.attempts.events import Actor
 from dashboard.extensions import db
 from dashboard.mail.models import MailMessage
+from tests.support.attempts import complete
 
 
 def _results() -> list[MailMessage]:
     db.session.expire_all()
     return list(db.session.scalars(select(MailMessage).where(MailMessage.subject.like("Result:%"))))
-
-
-def _complete(attempt):
-    services.start_attempt(attempt.id)
-    for ps in sorted(attempt.part_scores, key=lambda p: p.part.position):
-        answers = {q.id: (q.correct_choice if q.kind == "multiple_choice" else "x") for q in ps.part.questions}
-        services.submit_part(attempt.id, ps.part_id, answers)
-    db.session.commit()
 
 
 def test_the_inviter_is_told_the_final_result_once(recruiter, build_assessment):
@@ -30,7 +23,7 @@ def test_the_inviter_is_told_the_final_result_once(recruiter, build_assessment):
                                         actor=Actor.staff(recruiter))
     db.session.commit()
     assert attempt.invited_by_id == recruiter.id
-    _complete(attempt)
+    complete(attempt)
     assert _results() == []  # provisional: the written part waits for an evaluator
     answer = next(a for a in attempt.answers if a.question.kind != "multiple_choice")
     services.evaluate_attempt(attempt.id, {answer.id: 5}, recruiter.id)
@@ -46,5 +39,5 @@ def test_the_inviter_is_told_the_final_result_once(recruiter, build_assessment):
 def test_an_invitation_nobody_made_by_hand_tells_nobody(recruiter, build_assessment, invite):
     org = recruiter.organisation
     attempt = invite(org, build_assessment(org, parts=(("auto", 1, 2),)))
-    _complete(attempt)
+    complete(attempt)
     assert attempt.evaluation_state == "final" and _results() == []

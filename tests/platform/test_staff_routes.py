@@ -9,20 +9,13 @@ from dashboard.attempts.models import Attempt, Candidate
 from dashboard.core.clock import as_utc, utcnow
 from dashboard.extensions import db
 from dashboard.mail.models import MailMessage
+from tests.support.attempts import complete
 from tests.support.clients import login
 
 
 def _reload(attempt_id):
     db.session.expire_all()
     return db.session.get(Attempt, attempt_id)
-
-
-def _complete_with_text(attempt, text="An answer"):
-    services.start_attempt(attempt.id)
-    for ps in sorted(attempt.part_scores, key=lambda p: p.part.position):
-        answers = {q.id: (q.correct_choice if q.kind == "multiple_choice" else text) for q in ps.part.questions}
-        services.submit_part(attempt.id, ps.part_id, answers)
-    db.session.commit()
 
 
 def test_recruiter_invites_a_candidate_and_the_email_is_stored(recruiter_client, recruiter, build_assessment,
@@ -61,7 +54,7 @@ def test_invite_to_a_draft_is_refused(admin_client, admin, build_assessment):
 def test_candidate_page_shows_scores_state_and_rating(admin_client, admin, build_assessment, invite):
     org = admin.organisation
     attempt = invite(org, build_assessment(org, passing_score=60))
-    _complete_with_text(attempt)
+    complete(attempt)
     page = admin_client.get(f"/lever/candidates/{attempt.candidate_id}").get_data(as_text=True)
     assert "100%" in page and "Awaiting evaluation" in page and "provisional" in page
     assert "4 - Strong Hire" in page
@@ -74,7 +67,7 @@ def test_candidate_page_shows_scores_state_and_rating(admin_client, admin, build
 def test_grading_queue_and_evaluation(admin_client, admin, build_assessment, invite, recorded_events):
     org = admin.organisation
     attempt = invite(org, build_assessment(org, parts=(("auto", 1, 2), ("manual", 1, [10]))))
-    _complete_with_text(attempt)
+    complete(attempt)
     queue = admin_client.get("/people/evaluation").get_data(as_text=True)
     assert "Casey Candidate" in queue and "Part 2" in queue
     answer = next(a for a in _reload(attempt.id).answers if a.text)

@@ -37,7 +37,6 @@ from sqlalchemy import func, select, update
 from dashboard.accounts import services as accounts
 from dashboard.assessments.models import Part
 from dashboard.assessments.rating import rating_for
-from dashboard.attempts import services as attempts
 from dashboard.attempts.models import Attempt
 from dashboard.core.clock import utcnow
 from dashboard.core.scores import format_score
@@ -49,6 +48,7 @@ from dashboard.lever.sync import effects, inbox, outbox, performers
 from dashboard.lever.sync import services as sync_services
 from dashboard.lever.sync.models import Effect, InboxDelivery, Invitation, LeverOpportunity
 from dashboard.mail import services as mail_services
+from tests.support.attempts import advance
 from tests.support.connections import connected_org, signed
 from tests.support.database import reset_schema
 from tests.support.lever import point_app_at_fast_sandbox
@@ -380,31 +380,11 @@ class Pipeline(RuleBasedStateMachine):
     @rule(pick=st.integers(0, 99), correct=st.integers(0, 4), points=st.integers(0, 10))
     def candidate_progresses(self, pick, correct, points):
         """The next thing for one attempt: start, submit the next part, or (staff) evaluate."""
-        from dashboard.attempts.services import evaluate_attempt
-
         live = db.session.scalars(select(Attempt).where(Attempt.status.in_(("invited", "in_progress")) | (
             (Attempt.status == "completed") & (Attempt.evaluation_state != "final"))).order_by(Attempt.id)).all()
         if not live:
             return
-        attempt = live[pick % len(live)]
-        if attempt.status == "invited":
-            attempts.start_attempt(attempt.id)
-        elif attempt.status == "in_progress":
-            part = sorted((ps for ps in attempt.part_scores if ps.state == "pending"),
-                          key=lambda ps: ps.part.position)[0].part
-            if part.grading == "auto":
-                answers = {q.id: (q.correct_choice if i < correct else (q.correct_choice + 1) % 4)
-                           for i, q in enumerate(part.questions)}
-            else:
-                answers = {q.id: "An answer" for q in part.questions}
-            attempts.submit_part(attempt.id, part.id, answers)
-        else:
-            manual = {ps.part_id for ps in attempt.part_scores if ps.state == "awaiting_evaluation"}
-            if not manual:
-                return
-            answers = {a.id: float(points) for a in attempt.answers if a.question.part_id in manual}
-            evaluate_attempt(attempt.id, answers, self.evaluator.id)
-        db.session.commit()
+        advance(live[pick % len(live)], self.evaluator.id, correct, points)
 
     # -- properties -----------------------------------------------------------------------------------
 

@@ -25,6 +25,16 @@ def take(attempt: Attempt, correct: int = 4) -> None:
     db.session.commit()
 
 
+def complete(attempt: Attempt, text: str = "An answer") -> None:
+    """The candidate starts and submits every part in order: each multiple-choice question answered right,
+    each written one with `text`; committed."""
+    attempts.start_attempt(attempt.id)
+    for ps in sorted(attempt.part_scores, key=lambda p: p.part.position):
+        answers = {q.id: (q.correct_choice if q.kind == "multiple_choice" else text) for q in ps.part.questions}
+        attempts.submit_part(attempt.id, ps.part_id, answers)
+    db.session.commit()
+
+
 def finish_and_evaluate(attempt: Attempt, points: float, evaluator_id: int) -> None:
     """The candidate answers the manual part; `evaluator_id` gives its first question `points`."""
     manual = next(ps for ps in attempt.part_scores if ps.part.grading == "manual")
