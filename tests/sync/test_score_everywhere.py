@@ -58,6 +58,10 @@ def test_one_attempt_one_number_on_pages_in_the_email_and_in_lever(world, smtp_s
         near = {m.group(0) for m in PERCENT.finditer(html) if m.group(1).startswith(("47", "48"))}
         assert near == {shown}, f"{name} shows the score as {near}"
 
+    exported = world.client.get("/lever/candidates/export.csv?q=edsger").get_data(as_text=True)
+    rows = [line for line in exported.splitlines() if "edsger@example.com" in line]
+    assert rows and all(f",{shown}," in row for row in rows), rows  # the CSV export too
+
     form = world.feedback(opp["id"])[0]
     assert field(form, "Final score") == shown
     assert "Written analysis: 20%" in field(form, "Scores by part")

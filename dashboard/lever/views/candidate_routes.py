@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from dashboard.assessments.rating import rating_for
 from dashboard.core.auth import role_required
+from dashboard.core.scores import format_score
 from dashboard.lever.sync import reasons
 from dashboard.lever.views import bulk, candidate_list, options
 
@@ -28,7 +29,7 @@ def safe_cell(value) -> str:
 
 def csv_cells(row: candidate_list.Row, jobs: dict, assessments: dict) -> list[str]:
     """The export's cells for one row of the list."""
-    score = "" if row.final_score is None else f"{row.final_score:.0f}"
+    score = format_score(row.final_score, missing="")  # the one rule for showing a score
     rating = "" if row.final_score is None or row.passing_score is None \
         else rating_for(row.passing_score, row.final_score).label
     assessment = assessments.get(row.assessment_id, ("", None))[0] if row.assessment_id else ""
