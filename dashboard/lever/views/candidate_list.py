@@ -253,7 +253,7 @@ def _branches(organisation_id: int, f: Filters):
                                   Attempt.passing_score, Attempt.assessment_id, None, None, None, None, k0, k1))
                  .join(Candidate, Candidate.id == Attempt.candidate_id)
                  .where(Attempt.organisation_id == organisation_id, Attempt.source == "direct",
-                        Candidate.organisation_id == organisation_id))
+                        Candidate.organisation_id == organisation_id, ~_listed_through_lever()))
         if f.q:
             query = query.where(Candidate.search_text.like(P["q"], escape="\\"))
         if f.assessment:
@@ -262,6 +262,13 @@ def _branches(organisation_id: int, f: Filters):
             query = query.where(Attempt.status == P["status"])
         out.append((DIRECT, query, k0, k1, Attempt.id))
     return out
+
+
+def _listed_through_lever():
+    """An attempt invited by hand that a Lever application then reused: listed as that application's row,
+    so not a second time as a row of its own."""
+    return exists().where(Invitation.attempt_id == Attempt.id, LeverOpportunity.id == Invitation.opportunity_id,
+                          LeverOpportunity.deleted.is_(False))
 
 
 def not_invited(organisation_id: int) -> tuple:
