@@ -50,6 +50,23 @@ def cut_rate_after_429(rate: float, current: float) -> float:
     return max(rate * FLOOR, current * CUT)
 
 
+def block_seconds(retry_after: float | None) -> float:
+    """How long a 429 blocks the account: its Retry-After, else DEFAULT_BLOCK."""
+    return retry_after if retry_after is not None and retry_after > 0 else DEFAULT_BLOCK
+
+
+class SlotWaiting:
+    """`acquire()` for pacers that hand out slots (`reserve`), know a 429's block (`blocked_for`) and
+    sleep with `_sleep`: wait for the slot, and out any block that began meanwhile (with a fresh slot)."""
+
+    def acquire(self, account_key: str) -> None:
+        """Block until one request may be sent for this account."""
+        wait = self.reserve(account_key)
+        while wait > 0:
+            self._sleep(wait)
+            wait = self.reserve(account_key) if self.blocked_for(account_key) > 0 else 0.0
+
+
 @dataclass
 class _Bucket:
     tokens: float
@@ -59,7 +76,7 @@ class _Bucket:
     blocked_until: float = 0.0
 
 
-class TokenBucketPacer:
+class TokenBucketPacer(SlotWaiting):
     """A thread-safe adaptive token bucket per account key: `rate` requests/s, at most `burst` at once.
 
     Waiters reserve their slot under the lock (the bucket may go negative) and sleep outside
@@ -106,17 +123,9 @@ class TokenBucketPacer:
             bucket = self._buckets.get(account_key)
             return max(0.0, bucket.blocked_until - self._clock()) if bucket else 0.0
 
-    def acquire(self, account_key: str) -> None:
-        """Block until one request may be sent for this account; a block that began while waiting
-        for the slot is waited out too (with a fresh slot after it)."""
-        wait = self.reserve(account_key)
-        while wait > 0:
-            self._sleep(wait)
-            wait = self.reserve(account_key) if self.blocked_for(account_key) > 0 else 0.0
-
     def penalize(self, account_key: str, retry_after: float | None) -> bool:
         """A 429: cut the rate and block the account (see the module docstring)."""
-        block = retry_after if retry_after is not None and retry_after > 0 else DEFAULT_BLOCK
+        block = block_seconds(retry_after)
         with self._lock:
             now = self._clock()
             bucket = self._buckets.setdefault(account_key, _Bucket(self.burst, now))

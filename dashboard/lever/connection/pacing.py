@@ -23,11 +23,12 @@ from sqlalchemy.engine import Engine
 
 from dashboard.lever.api.pacing import (
     CUT,
-    DEFAULT_BLOCK,
     FLOOR,
     LEVER_BURST,
     LEVER_RATE,
     RECOVERY_SECONDS,
+    SlotWaiting,
+    block_seconds,
 )
 
 # In each statement, the rate in force for row `b` now (api.pacing.recovered_rate) is
@@ -68,7 +69,7 @@ _PENALIZE = text("""
 """)
 
 
-class PostgresPacer:
+class PostgresPacer(SlotWaiting):
     """A `Pacer` whose buckets live in PostgreSQL: `rate` requests/s per account, `burst` at once,
     across every process and thread using the same database, adapting to 429s (`penalize`)."""
 
@@ -102,16 +103,9 @@ class PostgresPacer:
             left = conn.execute(_BLOCKED_FOR, {"key": account_key[:200]}).scalar()
         return float(left or 0.0)
 
-    def acquire(self, account_key: str) -> None:
-        """Block until one request may be sent for this account (a block that began meanwhile included)."""
-        wait = self.reserve(account_key)
-        while wait > 0:
-            self._sleep(wait)
-            wait = self.reserve(account_key) if self.blocked_for(account_key) > 0 else 0.0
-
     def penalize(self, account_key: str, retry_after: float | None) -> bool:
         """A 429: cut the account's rate and block it for `retry_after` seconds, for every process."""
-        block = retry_after if retry_after is not None and retry_after > 0 else DEFAULT_BLOCK
+        block = block_seconds(retry_after)
         with self.engine.begin() as conn:
             conn.execute(_PENALIZE, {**self._params(account_key), "block": float(block)})
         return True
