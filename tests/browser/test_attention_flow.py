@@ -13,7 +13,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.support.browser import log_in
+from tests.support.browser import connect_lever, log_in
 from tests.support.screenshots import shoot
 
 pytestmark = pytest.mark.browser
@@ -53,16 +53,6 @@ class Lever:
         requests.post(f"{self.url}/_admin/faults", json=faults, timeout=10).raise_for_status()
 
 
-def _connect(page, base: str, sandbox: str) -> None:
-    page.goto(f"{base}/settings")
-    page.locator("#lever-card button:has-text('Enable')").click()
-    expect(page).to_have_url(re.compile(rf"^{re.escape(sandbox)}/"))
-    option = page.locator("select[name=user_id] option", has_text="Sam Super").first
-    page.select_option("select[name=user_id]", value=option.get_attribute("value"))
-    page.click("button[value=accept]")
-    expect(page.locator("#lever-card h2")).to_contain_text("Connected")
-
-
 def _reload_until(page, url: str, ready, seconds: int = 60) -> None:
     """Open `url` and reload it until `ready()` (pages that do not poll by themselves)."""
     page.goto(url)
@@ -89,7 +79,7 @@ def test_backfill_not_invited_near_miss_failure_and_sync_now(servers, browser, p
     lever.apply("Senior Data Analyst", "Sia Waiting", "sia@example.com")
 
     log_in(page, base, "owner@acme.example")
-    _connect(page, base, sandbox)
+    connect_lever(page, base, sandbox)
 
     # Reconciliation reads them; the two on the linked job wait for the decision.
     backfill = page.locator("#backfill")

@@ -11,7 +11,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.support.browser import log_in
+from tests.support.browser import connect_lever, log_in
 from tests.support.screenshots import shoot
 
 pytestmark = pytest.mark.browser
@@ -38,12 +38,7 @@ def _wait_for_tags(sandbox: str, wanted: set[str], timeout: float = 45) -> None:
 def test_extend_then_cancel_from_the_candidate_page_reach_the_candidate_and_lever(servers, browser, page):
     base, sandbox = servers.dashboard, servers.sandbox
     log_in(page, base, "owner@acme.example")
-    page.goto(f"{base}/settings")
-    page.locator("#lever-card button:has-text('Enable')").click()
-    option = page.locator("select[name=user_id] option", has_text="Sam Super").first
-    page.select_option("select[name=user_id]", value=option.get_attribute("value"))
-    page.click("button[value=accept]")
-    expect(page.locator("#lever-card h2")).to_contain_text("Connected")
+    connect_lever(page, base, sandbox)
 
     lever = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
     lever.goto(f"{sandbox}/")

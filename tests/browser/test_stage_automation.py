@@ -11,7 +11,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.support.browser import log_in
+from tests.support.browser import connect_lever, log_in
 from tests.support.screenshots import shoot
 
 pytestmark = pytest.mark.browser
@@ -74,13 +74,7 @@ def test_an_admin_sets_an_automation_and_a_passing_candidate_reaches_the_stage(s
     base, sandbox = servers.dashboard, servers.sandbox
     page.on("dialog", lambda dialog: dialog.accept())
     log_in(page, base, "owner@acme.example")
-    page.goto(f"{base}/settings")
-    page.locator("#lever-card button:has-text('Enable')").click()
-    expect(page).to_have_url(re.compile(rf"^{re.escape(sandbox)}/"))
-    option = page.locator("select[name=user_id] option", has_text="Sam Super").first
-    page.select_option("select[name=user_id]", value=option.get_attribute("value"))
-    page.click("button[value=accept]")
-    expect(page.locator("#lever-card h2")).to_contain_text("Connected")
+    connect_lever(page, base, sandbox)
 
     page.goto(f"{base}/lever/")  # Sync now reads the jobs and Lever's stages
     sync = page.locator("#sync-now")

@@ -10,19 +10,9 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.support.browser import log_in
+from tests.support.browser import connect_lever, log_in
 
 pytestmark = pytest.mark.browser
-
-
-def _connect(page, base: str, sandbox: str) -> None:
-    page.goto(f"{base}/settings")
-    page.locator("#lever-card button:has-text('Enable')").click()
-    expect(page).to_have_url(re.compile(rf"^{re.escape(sandbox)}/"))
-    option = page.locator("select[name=user_id] option", has_text="Sam Super").first
-    page.select_option("select[name=user_id]", value=option.get_attribute("value"))
-    page.click("button[value=accept]")
-    expect(page.locator("#lever-card h2")).to_contain_text("Connected")
 
 
 def _add_applicant(browser, sandbox: str, name: str, email: str) -> None:
@@ -40,7 +30,7 @@ def test_sync_now_and_resend_are_done_by_the_worker(servers, browser, page):
     base, sandbox = servers.dashboard, servers.sandbox
     page.on("dialog", lambda dialog: dialog.accept())
     log_in(page, base, "owner@acme.example")
-    _connect(page, base, sandbox)
+    connect_lever(page, base, sandbox)
     page.goto(f"{base}/lever/")
     expect(page.locator("#backfill")).to_have_count(0)  # nobody was in Lever before: nothing to decide
 
