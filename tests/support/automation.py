@@ -37,6 +37,8 @@ def our_moves(world, opp_id: str) -> list[str]:
 
 
 def archive_calls(world, opp_id: str) -> list[dict]:
-    """The API calls that archived (or unarchived) the opportunity."""
+    """The API calls that archived (or unarchived) the opportunity; a call Lever refused with 429 (pacing
+    at Lever's limit lets a rare one through, and it is retried) did not archive anything."""
     return [c for c in world.sandbox.calls()
-            if c["method"] == "PUT" and c["path"] == f"/v1/opportunities/{opp_id}/archived"]
+            if c["method"] == "PUT" and c["path"] == f"/v1/opportunities/{opp_id}/archived"
+            and c.get("status") != 429]
