@@ -104,5 +104,48 @@ def test_the_outbox_serves_organisations_in_turn(app, make_org):
 
     first = outbox.due_ids(set(), limit=5)
     assert late.id in first and len(first) == 5
-    busy_ids = [i for i in first if i != late.id]
-    assert busy_ids == sorted(busy_ids)  # oldest first within an organisation
+    busy_ids = sorted(i for i in first if i != late.id)
+    oldest = min(busy_ids)
+    assert busy_ids == [oldest, oldest + 1, oldest + 28, oldest + 29]  # the busy queue's two ends
+
+
+def test_a_new_applicant_behind_a_burst_gets_the_invitation_email_in_the_next_worker_pass(app, sandbox, make_org,
+                                                                                           smtp_server):
+    """A burst already read (its 180 effects queued) and a burst still in the inbox: taken oldest first
+    only, the next applicant would wait for every one of them; from both ends, the next pass of the
+    worker sends its email."""
+    from dashboard.jobs.worker import run_once
+
+    point_app_at_fast_sandbox(app, sandbox)
+    _, connection, account_id, postings, _ = connected_org(sandbox, make_org, 0)
+    read = _apply(sandbox, account_id, postings["Data Analyst"], [f"Read {n}" for n in range(60)])
+    for opp in read:
+        _queue(connection, "applicationCreated", opp["id"])
+    db.session.commit()
+    while inbox.run_inbox():
+        pass
+    waiting = _apply(sandbox, account_id, postings["Data Analyst"], [f"Waiting {n}" for n in range(60)])
+    for opp in waiting:
+        _queue(connection, "applicationCreated", opp["id"])
+    db.session.commit()
+    [new] = _apply(sandbox, account_id, postings["Data Analyst"], ["New Applicant"])
+    _queue(connection, "applicationCreated", new["id"])
+    db.session.commit()
+
+    run_once()
+
+    received = [m["To"] for m in smtp_server.messages]
+    assert "new.applicant@example.com" in received
+    assert "read.0@example.com" in received  # the longest-waiting still go first
+    assert 0 < len(received) < 20
+
+
+def test_the_outbox_serves_the_oldest_and_the_newest_rows_in_turn(app, make_org):
+    from dashboard.lever.sync import outbox
+
+    org = make_org("Busy Org")
+    rows = [outbox.enqueue(organisation_id=org.id, kind="send_invitation", key=f"row-{n}") for n in range(30)]
+    db.session.commit()
+
+    ids = [r.id for r in rows]
+    assert outbox.due_ids(set(), limit=5) == [ids[0], ids[-1], ids[1], ids[-2], ids[2]]

@@ -3,8 +3,9 @@
 Processing re-reads the opportunity from Lever (the payload is only a hint) and runs the rules. The
 deliveries waiting for one opportunity are folded into one evaluation of Lever's current state: one
 read for a backlog of a hundred stage changes. Work is taken fairly: each pass takes the oldest
-delivery of each opportunity, organisations in turn (the first opportunity of every organisation,
-then the second, ...), so a busy candidate or customer cannot hold up a new applicant. An opportunity
+delivery of each opportunity, from both ends of each organisation's queue (the opportunities waiting
+longest and the newest ones) and organisations in turn (`core.queues`), so neither a busy candidate,
+nor a burst of applications, nor a busy customer can hold up a new applicant. An opportunity
 being processed by one worker is left alone by the others (its new deliveries wait and fold into the
 next evaluation). Any number of workers may share the inbox: rows are claimed with an atomic
 compare-and-set. Processed deliveries are purged once older than the webhook age window.
@@ -20,6 +21,7 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from dashboard.core import queues
 from dashboard.core.clock import utcnow
 from dashboard.core.retry import claim_timeout, retry_delay
 from dashboard.extensions import db
@@ -142,8 +144,11 @@ def _claim_folded(delivery: InboxDelivery, now) -> list[int]:
 
 
 def fair_ids(paused: set[int], limit: int, now) -> list[int]:
-    """The oldest due delivery of each opportunity not being processed elsewhere, organisations in turn
-    (every organisation's first opportunity, then each one's second, ...), oldest first within a turn."""
+    """The oldest due delivery of each opportunity not being processed elsewhere, taken from both ends
+    of each organisation's queue and organisations in turn (`core.queues`): every organisation's
+    longest-waiting and newest opportunity, then each one's second of each, ...; returned in the order
+    they arrived, so the newest opportunity's effects are queued last, where the effects queue's new
+    end takes them in its next pass."""
     busy = aliased(InboxDelivery)
     in_hand = exists().where(busy.connection_id == InboxDelivery.connection_id,
                              busy.opportunity_lever_id == InboxDelivery.opportunity_lever_id,
@@ -154,9 +159,10 @@ def fair_ids(paused: set[int], limit: int, now) -> list[int]:
         heads = heads.where(InboxDelivery.connection_id.not_in(paused))
     heads = heads.group_by(InboxDelivery.organisation_id, InboxDelivery.connection_id,
                            InboxDelivery.opportunity_lever_id).subquery()
-    turn = func.row_number().over(partition_by=heads.c.org, order_by=heads.c.first).label("turn")
-    ranked = select(heads.c.first, turn).subquery()
-    return list(db.session.scalars(select(ranked.c.first).order_by(ranked.c.turn, ranked.c.first).limit(limit)))
+    ranked = select(heads.c.first, *queues.both_ends_turn(heads.c.org, (heads.c.first,),
+                                                          (heads.c.first.desc(),))).subquery()
+    chosen = db.session.scalars(select(ranked.c.first).order_by(queues.turn(ranked), ranked.c.first).limit(limit))
+    return sorted(chosen)
 
 
 def run_inbox(limit: int = 20) -> int:

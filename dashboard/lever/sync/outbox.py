@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
 
+from dashboard.core import queues
 from dashboard.core.clock import utcnow
 from dashboard.core.retry import retry_delay
 from dashboard.extensions import db
@@ -40,20 +41,22 @@ def enqueue(*, organisation_id: int, kind: str, key: str, connection_id: int | N
 
 
 def due_ids(paused_connection_ids: set[int], limit: int = 20, now: datetime | None = None) -> list[int]:
-    """Ids of pending rows whose time has come, skipping paused connections: organisations in turn
-    (each one's oldest row, then each one's second, ...), so one customer's burst cannot hold up another's
-    invitation; oldest first within an organisation. Claims are compare-and-set (`claim`), so workers
-    that read the same ids still perform each row once."""
+    """Ids of pending rows whose time has come, skipping paused connections, a candidate's rows together
+    and in order (a later stage move must not overtake an earlier one): candidates (opportunities) from
+    both ends of each organisation's queue and organisations in turn (`core.queues`), so neither a burst
+    of applications nor another customer's burst holds up a new applicant's invitation. Claims are
+    compare-and-set (`claim`), so workers that read the same ids still perform each row once."""
     now = now or utcnow()
-    query = select(Effect.id, Effect.next_try_at, func.row_number().over(
-        partition_by=Effect.organisation_id, order_by=(Effect.next_try_at, Effect.id)).label("turn")).where(
-        Effect.state == "pending", Effect.next_try_at <= now)
+    due = [Effect.state == "pending", Effect.next_try_at <= now]
     if paused_connection_ids:
-        query = query.where(or_(Effect.connection_id.is_(None),
-                                Effect.connection_id.not_in(paused_connection_ids)))
-    ranked = query.subquery()
-    return list(db.session.scalars(select(ranked.c.id).order_by(ranked.c.turn, ranked.c.next_try_at, ranked.c.id)
-                                   .limit(limit)))
+        due.append(or_(Effect.connection_id.is_(None), Effect.connection_id.not_in(paused_connection_ids)))
+    group = func.coalesce(Effect.opportunity_id, -Effect.id)  # a row for no opportunity stands alone
+    grouped = select(Effect.id, Effect.next_try_at, Effect.organisation_id.label("org"),
+                     func.min(Effect.id).over(partition_by=group).label("head")).where(*due).subquery()
+    ranked = select(grouped, *queues.both_ends_turn(grouped.c.org, (grouped.c.head,), (grouped.c.head.desc(),),
+                                                    rank=func.dense_rank)).subquery()
+    return list(db.session.scalars(select(ranked.c.id).order_by(
+        queues.turn(ranked), ranked.c.head, ranked.c.next_try_at, ranked.c.id).limit(limit)))
 
 
 def claim(effect_id: int, worker_id: str) -> bool:
