@@ -5,6 +5,11 @@ Overview and Needs attention, measured in-process against `/login` (a static pag
 layout) in the same run, warm (median of repeated requests) and cold (the first request after a change
 that the page's figures depend on: an attempt's status). Target: each ≤ 5 × `/login`.
 
+Each page is first requested WARMUP times, as a serving process would have been: templates compiled,
+statements prepared on the connection (psycopg, at their 5th run) and planned once by PostgreSQL. The
+cold figure is then the first request after a change, on that connection. The database is vacuumed
+and analysed once after the bulk load, as autovacuum would leave it.
+
     python -m bench.b4_dashboard [--engines sqlite,postgresql] [--candidates N] [--history N] [--repeat N]
                                  [--keep]
 
@@ -26,6 +31,7 @@ PG_ADMIN = os.environ.get("B4_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:54
 PG_DB = os.environ.get("B4_PG_DB", "bench_b4")
 BAR = 5.0
 COLD_REPEAT = 5
+WARMUP = 12  # psycopg prepares a statement at its 5th run; PostgreSQL keeps one plan from the 10th
 
 
 def _pg_url(keep: bool) -> str:
@@ -92,9 +98,14 @@ def _first(client, url: str) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
-def _measure(client, url: str, repeat: int) -> list[float]:
-    for _ in range(3):  # warm caches and compiled templates
+def _warm(client, url: str) -> None:
+    """A serving process's state: templates compiled, statements prepared and planned on the connection."""
+    for _ in range(WARMUP):
         assert client.get(url).status_code == 200, url
+
+
+def _measure(client, url: str, repeat: int) -> list[float]:
+    _warm(client, url)
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -130,7 +141,7 @@ def run_engine(engine: str, candidates: int, history: int, repeat: int, keep: bo
             info = datagen.generate(candidates=candidates, history=history)
         if engine == "postgresql":
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("ANALYZE")
+                conn.exec_driver_sql("VACUUM ANALYZE")  # what autovacuum leaves after a bulk load
         else:
             db.session.execute(db.text("ANALYZE"))
             db.session.commit()
@@ -158,6 +169,7 @@ def run_engine(engine: str, candidates: int, history: int, repeat: int, keep: bo
     login_times = _measure(anonymous, "/login", repeat)  # a static page through the same layout templates
     login_med = statistics.median(login_times)
     for n, (label, url) in enumerate(pages):
+        _warm(client, url)
         colds = []
         for k in range(COLD_REPEAT):  # a change, then the page's first request after it (median of a few)
             _change(app, 1 + (cid + n * COLD_REPEAT + k) % candidates)

@@ -53,6 +53,7 @@ def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions to this app; every table known to the metadata (and Alembic)."""
     import dashboard.models  # noqa: F401
     from dashboard.accounts.auth import init_login
+    from dashboard.core.sql import keep_plans_after_reads
     from dashboard.extensions import csrf, db, install_sqlite_pragmas, limiter, login_manager, migrate
 
     install_sqlite_pragmas()
@@ -62,6 +63,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     init_login(login_manager)
+    keep_plans_after_reads(app, db)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -209,16 +209,19 @@ def _effects(organisation_id: int) -> list[Item]:
     old = utcnow() - waiting_threshold()
     failing = and_(Effect.state == "pending", Effect.attempts >= 1, Effect.last_error.is_not(None),
                    or_(Effect.attempts >= RETRIES_BEFORE_ATTENTION, Effect.created_at < old))
-    rows = db.session.execute(
-        select(Effect, Candidate.name, Candidate.email, LeverOpportunity.name)
+    rows = db.session.execute(  # the columns shown, not whole rows: their JSON payloads stay in the table
+        select(Effect.id, Effect.candidate_id, Effect.opportunity_id, Effect.attempt_id, Effect.kind, Effect.state,
+               Effect.attempts, Effect.created_at, Effect.last_error, Candidate.name, Candidate.email,
+               LeverOpportunity.name.label("opportunity_name"))
         .outerjoin(Candidate, Candidate.id == Effect.candidate_id)
         .outerjoin(LeverOpportunity, LeverOpportunity.id == Effect.opportunity_id)
         .where(Effect.organisation_id == organisation_id,
                or_(Effect.state.in_(("dead", "needs_decision")), failing))
         .order_by(Effect.id.desc()).limit(LIMIT)).all()
     items = []
-    for effect, name, email, opp_name in rows:
-        subject, href = _subject(effect.candidate_id, name, email, effect.opportunity_id, opp_name)
+    for effect in rows:
+        subject, href = _subject(effect.candidate_id, effect.name, effect.email, effect.opportunity_id,
+                                 effect.opportunity_name)
         label = EFFECT_LABELS.get(effect.kind, effect.kind.replace("_", " "))
         retry = url_for("lever.retry", effect_id=effect.id)
         if effect.state == "needs_decision":

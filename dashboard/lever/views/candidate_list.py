@@ -48,6 +48,7 @@ from sqlalchemy import (
 from dashboard.attempts.models import Attempt, Candidate
 from dashboard.core.params import like_literal
 from dashboard.core.search import normalise
+from dashboard.core.sql import inline_constants
 from dashboard.extensions import db
 from dashboard.lever.sync import reasons
 from dashboard.lever.sync.models import Effect, Invitation, LeverOpportunity
@@ -342,8 +343,9 @@ def _statement(f: Filters, ckind: int | None, size: int):
     # The outbox state only for the rows shown: one index lookup each, after the page is cut.
     failed, pending = _flags(P["org"], limited.c.opportunity_id)
     c = limited.c
-    return select(*c, failed.label("failed"), pending.label("pending")).order_by(
+    statement = select(*c, failed.label("failed"), pending.label("pending")).order_by(
         *[k.desc() if descending else k.asc() for k in (c.k0, c.kind, c.k1, c.row_id)])
+    return inline_constants(statement, [*P, "c0"])  # planned once per connection on PostgreSQL
 
 
 def every_row(organisation_id: int, f: Filters, batch: int = 2000, first: int = 100):
